@@ -1,0 +1,32 @@
+-- name: replications
+-- description: One row per replication interval (REPLICATION_STARTED to REPLICATION_STOPPED, per destination)
+-- parameters: :stage :session :since :until (sessions whose first event is in [since, until))
+--
+-- stopped_at and duration_s are NULL while the replication is open.
+WITH chosen AS (
+    SELECT s.session_key, st.stage_arn, s.session_id
+    FROM sessions s
+    JOIN stages st USING (stage_key)
+    JOIN events e USING (session_key)
+    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+      AND (:session IS NULL OR s.session_id = :session)
+    GROUP BY s.session_key
+    HAVING (:since IS NULL OR min(e.event_time_us) >= :since)
+       AND (:until IS NULL OR min(e.event_time_us) < :until)
+)
+SELECT
+    c.stage_arn,
+    c.session_id,
+    p.participant_id,
+    r.destination_stage_arn,
+    r.destination_session_id,
+    strftime('%Y-%m-%dT%H:%M:%S', r.started_at_us / 1000000, 'unixepoch')
+        || printf('.%03dZ', r.started_at_us / 1000 % 1000) AS started_at,
+    strftime('%Y-%m-%dT%H:%M:%S', r.stopped_at_us / 1000000, 'unixepoch')
+        || printf('.%03dZ', r.stopped_at_us / 1000 % 1000) AS stopped_at,
+    round((r.stopped_at_us - r.started_at_us) / 1e6, 3) AS duration_s
+FROM replications r
+JOIN chosen c USING (session_key)
+JOIN participants p USING (participant_key)
+ORDER BY c.stage_arn, c.session_id, p.participant_id, r.started_at_us,
+         r.destination_stage_arn, r.destination_session_id;

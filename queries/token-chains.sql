@@ -1,0 +1,88 @@
+-- name: token-chains
+-- description: One row per participant that exchanged tokens: the chain of user ids and capabilities, upgrades, downgrades and broken links
+-- parameters: :stage :session :since :until (sessions whose first event is in [since, until))
+--
+-- Exchanges are taken in the order the interval rules apply them (events.seq): by time, and at
+-- one instant the exchange whose previous token is the prior new token first. Tokens are compared
+-- field by field: capabilities as a set, userId, attributes as a map, expiration as an instant;
+-- absent capabilities or attributes count as empty.
+WITH
+chosen AS (
+    SELECT s.session_key, st.stage_arn, s.session_id
+    FROM sessions s
+    JOIN stages st USING (stage_key)
+    JOIN events e USING (session_key)
+    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+      AND (:session IS NULL OR s.session_id = :session)
+    GROUP BY s.session_key
+    HAVING (:since IS NULL OR min(e.event_time_us) >= :since)
+       AND (:until IS NULL OR min(e.event_time_us) < :until)
+),
+exchanges AS (
+    SELECT
+        e.session_key, e.participant_key, e.seq, e.event_time_us,
+        coalesce(pt.capabilities, '[]') AS prev_caps,
+        coalesce(pt.capability_text, '-') AS prev_caps_text,
+        pt.user_id AS prev_user,
+        coalesce(pt.attributes, '{}') AS prev_attrs,
+        pt.expiration_time_us AS prev_exp,
+        coalesce(nt.capabilities, '[]') AS new_caps,
+        coalesce(nt.capability_text, '-') AS new_caps_text,
+        nt.user_id AS new_user,
+        coalesce(nt.attributes, '{}') AS new_attrs,
+        nt.expiration_time_us AS new_exp
+    FROM events e
+    JOIN chosen USING (session_key)
+    LEFT JOIN token_list pt ON pt.token_key = e.previous_token_key
+    LEFT JOIN token_list nt ON nt.token_key = e.new_token_key
+    WHERE e.name = 'TOKEN_EXCHANGED'
+),
+ordered AS (
+    SELECT x.*,
+           row_number() OVER w AS k,
+           count(*) OVER (PARTITION BY participant_key) AS n,
+           lag(new_caps) OVER w AS prior_caps,
+           lag(new_user) OVER w AS prior_user,
+           lag(new_attrs) OVER w AS prior_attrs,
+           lag(new_exp) OVER w AS prior_exp,
+           group_concat(new_caps_text, ' > ') OVER (
+               PARTITION BY participant_key ORDER BY seq
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS new_caps_path
+    FROM exchanges x
+    WINDOW w AS (PARTITION BY participant_key ORDER BY seq)
+),
+flagged AS (
+    SELECT o.*,
+           EXISTS (SELECT 1 FROM json_each(o.new_caps) g
+                   WHERE g.value NOT IN (SELECT value FROM json_each(o.prev_caps))) AS upgrade,
+           EXISTS (SELECT 1 FROM json_each(o.prev_caps) l
+                   WHERE l.value NOT IN (SELECT value FROM json_each(o.new_caps))) AS downgrade,
+           k > 1 AND NOT (prev_caps = prior_caps
+                          AND prev_user IS prior_user
+                          AND prev_attrs = prior_attrs
+                          AND prev_exp IS prior_exp) AS broken
+    FROM ordered o
+)
+SELECT
+    c.stage_arn,
+    c.session_id,
+    p.participant_id,
+    count(*) AS exchanges,
+    strftime('%Y-%m-%dT%H:%M:%S', min(f.event_time_us) / 1000000, 'unixepoch')
+        || printf('.%03dZ', min(f.event_time_us) / 1000 % 1000) AS first_exchange_at,
+    strftime('%Y-%m-%dT%H:%M:%S', max(f.event_time_us) / 1000000, 'unixepoch')
+        || printf('.%03dZ', max(f.event_time_us) / 1000 % 1000) AS last_exchange_at,
+    max(CASE WHEN f.k = 1 THEN f.prev_user END) AS initial_user_id,
+    max(CASE WHEN f.k = f.n THEN f.new_user END) AS final_user_id,
+    max(CASE WHEN f.k = 1 THEN f.prev_caps_text || ' > ' || f.new_caps_path END)
+        AS capability_path,
+    sum(f.upgrade) AS upgrades,
+    sum(f.downgrade) AS downgrades,
+    sum(f.broken) AS broken_links,
+    round((max(CASE WHEN f.k = f.n THEN f.new_exp END)
+           - max(CASE WHEN f.k = 1 THEN f.prev_exp END)) / 1e6, 3) AS expiry_extension_s
+FROM flagged f
+JOIN chosen c USING (session_key)
+JOIN participants p USING (participant_key)
+GROUP BY f.participant_key
+ORDER BY c.stage_arn, c.session_id, p.participant_id, min(f.event_time_us);

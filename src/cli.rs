@@ -1,0 +1,160 @@
+//! The command line: every flag and its help text, which is the user's reference.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stagelog",
+    version,
+    about = "Import Amazon IVS Real-Time stage events into SQLite and report on them",
+    long_about = "Import Amazon IVS Real-Time stage events (ListParticipantEvents pages, event \
+                  NDJSON, participant and session records) into a plain SQLite file, then run \
+                  canned reports or your own SQL on it.",
+    after_help = "Exit codes: 0 success; 1 failure (a file failed as a whole, or a database \
+                  error); 2 usage error; 3 import done but some records were rejected; 4 the \
+                  database is refused (newer schema, or not a stagelog database)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The SQLite database file [default: stagelog.db; demo: stagelog-demo.db]
+    #[arg(long, global = true, env = "STAGELOG_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Seconds to wait for another process that is writing the database
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0)]
+    pub busy_timeout: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Import(ImportArgs),
+    Report(ReportArgs),
+    Sql(SqlArgs),
+    Migrate,
+    Demo(DemoArgs),
+}
+
+/// Import files into the database (idempotently: re-importing adds nothing)
+///
+/// Formats are recognized from content: ListParticipantEvents output (AWS CLI v1/v2, SDK dumps),
+/// events as NDJSON or a JSON array, ListParticipants / GetParticipant, ListStageSessions /
+/// GetStageSession. gzip is undone by its magic bytes. A directory is read recursively, in
+/// sorted order. Each file is imported in one transaction. Context (stage, session,
+/// participant) comes from the record itself, then from keys on the page object, then from these
+/// flags.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files or directories to read; `-` reads stdin
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Stage ARN for records that do not name one (ListParticipantEvents pages never do)
+    #[arg(long, value_name = "ARN")]
+    pub stage_arn: Option<String>,
+
+    /// Session id for records that do not name one
+    #[arg(long, value_name = "ID")]
+    pub session_id: Option<String>,
+
+    /// Participant id for events that lack their own
+    #[arg(long, value_name = "ID")]
+    pub participant_id: Option<String>,
+}
+
+/// Run a canned report (see --list)
+///
+/// Per-session reports (session-quality, token-chains, replications) select the sessions whose
+/// first event falls in [--since, --until); error-breakdown selects error events whose time
+/// does. Times are RFC 3339.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report to run
+    #[arg(required_unless_present = "list", value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// List the reports with a one-line description
+    #[arg(long, conflicts_with = "name")]
+    pub list: bool,
+
+    /// Only this stage ARN
+    #[arg(long, value_name = "ARN")]
+    pub stage: Option<String>,
+
+    /// Only this session id
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+
+    /// From this time on (inclusive), RFC 3339
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Before this time (exclusive), RFC 3339
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Run your own read-only SQL (a statement, or a path to a .sql file)
+///
+/// The database is opened read-only; statements that would write are refused. Named
+/// parameters (:name) take their values from -p.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// A SELECT statement, or the path of a file holding one
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// A value for the parameter :NAME (repeatable); bound as text
+    #[arg(short = 'p', long = "param", num_args = 2, value_names = ["NAME", "VALUE"])]
+    pub params: Vec<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write to this file instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Import the bundled sample into a fresh database and print every report
+///
+/// The database is written to stagelog-demo.db in the current folder (replaced if it exists), or
+/// to --db, which must not exist yet.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format of the reports
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+impl Global {
+    pub fn db_path(&self) -> PathBuf {
+        self.db
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("stagelog.db"))
+    }
+
+    pub fn busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.busy_timeout.clamp(0.0, 86_400.0))
+    }
+}

@@ -1,0 +1,129 @@
+//! `stagelog demo`: the bundled sample (`data/sample/`, written by `data/make_sample.py`)
+//! imported into a fresh database, then every canned report printed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use rusqlite::types::Value;
+
+use crate::cli::{DemoArgs, Global};
+use crate::error::{Error, Result};
+use crate::formats::Input;
+use crate::normalize::Flags;
+use crate::report;
+use crate::store::Store;
+
+const STAGE_A: &str = "arn:aws:ivs:us-west-2:111122223333:stage/Src0Stage1aB";
+const SESSION_1: &str = "st-4HgT6yU8iO0pL";
+const SESSION_2: &str = "st-7JkL9zX1cV3bN";
+
+/// A sample file and the context a user would pass on the command line for it.
+struct SampleFile {
+    name: &'static str,
+    bytes: &'static [u8],
+    stage_arn: Option<&'static str>,
+    session_id: Option<&'static str>,
+}
+
+macro_rules! sample {
+    ($name:literal, $stage:expr, $session:expr) => {
+        SampleFile {
+            name: $name,
+            bytes: include_bytes!(concat!("../../data/sample/", $name)),
+            stage_arn: $stage,
+            session_id: $session,
+        }
+    };
+}
+
+/// In the order a user would import them; the result does not depend on it.
+const SAMPLE: [SampleFile; 11] = [
+    sample!("host.page1.cli-v2.json", Some(STAGE_A), Some(SESSION_1)),
+    sample!("host.page2.cli-v1.json", Some(STAGE_A), Some(SESSION_1)),
+    sample!("host.page3.cli-v2.json", Some(STAGE_A), Some(SESSION_1)),
+    sample!("guest.boto3-str.json", Some(STAGE_A), Some(SESSION_1)),
+    sample!("session1.events.ndjson", None, None),
+    sample!("replica-stage.events.ndjson", None, None),
+    sample!("session2.host.page-with-request.json", None, None),
+    sample!(
+        "session2.viewer.events.json",
+        Some(STAGE_A),
+        Some(SESSION_2)
+    ),
+    sample!("get-participant.json", Some(STAGE_A), Some(SESSION_1)),
+    sample!("list-participants.json", Some(STAGE_A), Some(SESSION_1)),
+    sample!("list-stage-sessions.json", Some(STAGE_A), None),
+];
+
+const DEFAULT_DB: &str = "stagelog-demo.db";
+
+pub fn run(global: &Global, args: &DemoArgs) -> Result<u8> {
+    let path = match &global.db {
+        Some(path) if path.exists() => {
+            return Err(Error::Usage(format!(
+                "{} exists; the demo writes a fresh database (omit --db to use {DEFAULT_DB})",
+                path.display()
+            )))
+        }
+        Some(path) => path.clone(),
+        None => {
+            remove_demo_db()?;
+            PathBuf::from(DEFAULT_DB)
+        }
+    };
+    let mut store = Store::open_for_writing(&path, global.busy_timeout())?;
+    let files = SAMPLE.iter().map(|f| {
+        let input = Input {
+            name: format!("data/sample/{}", f.name),
+            bytes: f.bytes.to_vec(),
+        };
+        let flags = Flags {
+            stage_arn: f.stage_arn.map(str::to_string),
+            session_id: f.session_id.map(str::to_string),
+            participant_id: None,
+        };
+        Ok((input, flags))
+    });
+    let code = super::import::import_all(&mut store, files);
+
+    let no_filters: BTreeMap<String, Value> = ["stage", "session", "since", "until"]
+        .into_iter()
+        .map(|k| (k.to_string(), Value::Null))
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for r in report::all() {
+        writeln!(out, "\n## {}: {}\n", r.name, r.description())?;
+        report::run(
+            store.connection(),
+            r.name,
+            r.sql,
+            &no_filters,
+            args.format,
+            &mut out,
+        )?;
+    }
+    out.flush()?;
+    eprintln!(
+        "\nThe database is {}: explore it with `stagelog --db {0} sql \"SELECT * FROM event_list\"` \
+         or `sqlite3 {0}`.",
+        path.display()
+    );
+    Ok(code)
+}
+
+fn remove_demo_db() -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{DEFAULT_DB}{suffix}");
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::Read {
+                    path: file,
+                    source: e,
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,672 @@
+//! The interval rules: from a session's events to connected, publishing, subscribed and
+//! replicating intervals, and the order in which events apply.
+//!
+//! Kept in Rust rather than SQL because same-instant events need a small state machine. Each
+//! participant's events are taken in time order; the events of one instant apply in three steps:
+//! 1. stops whose interval is open close it (explicit `*_STOPPED` first, then `LEFT`, which closes
+//!    the connection and every publishing and subscribed interval);
+//! 2. starts open their interval unless it is open already (then they are ignored); errors and
+//!    token exchanges apply here too and change nothing;
+//! 3. the remaining stops close what step 2 opened (a zero-length interval) or, finding nothing
+//!    open, are ignored as orphans. Unknown event names apply last and change nothing.
+//!
+//! What is still open at the end closes at the session end (replications stay open).
+
+use std::collections::BTreeMap;
+
+/// One stored event, as the rules need it.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub event_key: i64,
+    pub participant_key: i64,
+    pub name: String,
+    pub time_us: i64,
+    pub remote_participant_id: Option<String>,
+    pub destination_stage_arn: Option<String>,
+    pub destination_session_id: Option<String>,
+    pub previous_token_key: Option<i64>,
+    pub new_token_key: Option<i64>,
+    /// Content hash: the last tie-break, so the order never depends on import order.
+    pub identity: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Connected,
+    Publishing,
+    Subscribed,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Connected => "connected",
+            Kind::Publishing => "publishing",
+            Kind::Subscribed => "subscribed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interval {
+    pub participant_key: i64,
+    pub kind: Kind,
+    pub remote_participant_id: Option<String>,
+    pub started_at_us: i64,
+    pub stopped_at_us: i64,
+    /// False when the interval was still open and closed at the session end.
+    pub closed_by_stop: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replication {
+    pub participant_key: i64,
+    pub destination_stage_arn: Option<String>,
+    pub destination_session_id: Option<String>,
+    pub started_at_us: i64,
+    pub stopped_at_us: Option<i64>,
+}
+
+/// Where one event falls in its participant's applied order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub event_key: i64,
+    pub seq: i64,
+    pub step: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct Derived {
+    pub applied: Vec<Applied>,
+    pub intervals: Vec<Interval>,
+    pub replications: Vec<Replication>,
+}
+
+/// The listing rank of a name within one step of an instant.
+pub fn rank(name: &str) -> u8 {
+    match name {
+        "JOIN_ERROR" => 0,
+        "JOINED" => 1,
+        "TOKEN_EXCHANGED" => 2,
+        "PUBLISH_ERROR" => 3,
+        "PUBLISH_STARTED" => 4,
+        "SUBSCRIBE_ERROR" => 5,
+        "SUBSCRIBE_STARTED" => 6,
+        "REPLICATION_STARTED" => 7,
+        "REPLICATION_STOPPED" => 8,
+        "SUBSCRIBE_STOPPED" => 9,
+        "PUBLISH_STOPPED" => 10,
+        "LEFT" => 11,
+        _ => 12,
+    }
+}
+
+fn is_stop(name: &str) -> bool {
+    matches!(
+        name,
+        "LEFT" | "PUBLISH_STOPPED" | "SUBSCRIBE_STOPPED" | "REPLICATION_STOPPED"
+    )
+}
+
+/// Derives a whole session. `events` may come in any order; `session_end_us` is the later of
+/// the session's last event and its recorded end time.
+pub fn derive_session(mut events: Vec<EventRow>, session_end_us: i64) -> Derived {
+    events.sort_by(|a, b| {
+        (a.participant_key, a.time_us, rank(&a.name))
+            .cmp(&(b.participant_key, b.time_us, rank(&b.name)))
+            .then_with(|| a.remote_participant_id.cmp(&b.remote_participant_id))
+            .then_with(|| a.destination_stage_arn.cmp(&b.destination_stage_arn))
+            .then_with(|| a.destination_session_id.cmp(&b.destination_session_id))
+            .then_with(|| a.identity.cmp(&b.identity))
+    });
+    let mut derived = Derived::default();
+    for participant in events.chunk_by(|a, b| a.participant_key == b.participant_key) {
+        let mut state = Participant::new(participant[0].participant_key);
+        for instant in participant.chunk_by(|a, b| a.time_us == b.time_us) {
+            state.apply_instant(instant, &mut derived);
+        }
+        state.close_at_session_end(session_end_us, &mut derived);
+    }
+    derived
+}
+
+/// One participant's open intervals (start times) while its events are applied.
+struct Participant {
+    key: i64,
+    seq: i64,
+    connected: Option<i64>,
+    publishing: Option<i64>,
+    subscribed: BTreeMap<Option<String>, i64>,
+    replicating: BTreeMap<(Option<String>, Option<String>), i64>,
+    last_new_token: Option<i64>,
+}
+
+impl Participant {
+    fn new(key: i64) -> Self {
+        Participant {
+            key,
+            seq: 0,
+            connected: None,
+            publishing: None,
+            subscribed: BTreeMap::new(),
+            replicating: BTreeMap::new(),
+            last_new_token: None,
+        }
+    }
+
+    fn apply_instant(&mut self, instant: &[EventRow], out: &mut Derived) {
+        let mut late_stops = Vec::new();
+        // Step 1: `instant` is sorted by rank, so explicit stops come before LEFT.
+        for event in instant.iter().filter(|e| is_stop(&e.name)) {
+            if self.close(event, out) {
+                self.record(event, 1, out);
+            } else {
+                late_stops.push(event);
+            }
+        }
+        // Step 2.
+        let others: Vec<&EventRow> = instant
+            .iter()
+            .filter(|e| !is_stop(&e.name) && rank(&e.name) < 12)
+            .collect();
+        for event in self.chain_token_exchanges(others) {
+            self.open(event);
+            self.record(event, 2, out);
+        }
+        // Step 3: closing what step 2 opened, or ignored as orphans; unknown names last.
+        for event in late_stops {
+            self.close(event, out);
+            self.record(event, 3, out);
+        }
+        for event in instant.iter().filter(|e| rank(&e.name) == 12) {
+            self.record(event, 3, out);
+        }
+    }
+
+    /// Token exchanges of one instant go in chain order: the one whose previous token is the
+    /// last new token first. The rest keep their rank order.
+    fn chain_token_exchanges<'e>(&self, mut pending: Vec<&'e EventRow>) -> Vec<&'e EventRow> {
+        let mut ordered = Vec::with_capacity(pending.len());
+        let mut last_new = self.last_new_token;
+        while !pending.is_empty() {
+            let next = pending
+                .iter()
+                .position(|e| {
+                    e.name == "TOKEN_EXCHANGED"
+                        && last_new.is_some()
+                        && e.previous_token_key == last_new
+                })
+                .filter(|&i| {
+                    // Only reorder within the run of exchanges, never ahead of a JOINED.
+                    pending[..i].iter().all(|e| e.name == "TOKEN_EXCHANGED")
+                })
+                .unwrap_or(0);
+            let event = pending.remove(next);
+            if event.name == "TOKEN_EXCHANGED" {
+                last_new = event.new_token_key;
+            }
+            ordered.push(event);
+        }
+        ordered
+    }
+
+    fn record(&mut self, event: &EventRow, step: i64, out: &mut Derived) {
+        self.seq += 1;
+        if event.name == "TOKEN_EXCHANGED" {
+            self.last_new_token = event.new_token_key;
+        }
+        out.applied.push(Applied {
+            event_key: event.event_key,
+            seq: self.seq,
+            step,
+        });
+    }
+
+    fn open(&mut self, event: &EventRow) {
+        let t = event.time_us;
+        match event.name.as_str() {
+            "JOINED" => {
+                self.connected.get_or_insert(t);
+            }
+            "PUBLISH_STARTED" => {
+                self.publishing.get_or_insert(t);
+            }
+            "SUBSCRIBE_STARTED" => {
+                self.subscribed
+                    .entry(event.remote_participant_id.clone())
+                    .or_insert(t);
+            }
+            "REPLICATION_STARTED" => {
+                self.replicating
+                    .entry(replication_target(event))
+                    .or_insert(t);
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes what the stop event closes; false when nothing was open.
+    fn close(&mut self, event: &EventRow, out: &mut Derived) -> bool {
+        let t = event.time_us;
+        match event.name.as_str() {
+            "PUBLISH_STOPPED" => self.close_publishing(t, true, out),
+            "SUBSCRIBE_STOPPED" => {
+                let remote = &event.remote_participant_id;
+                match self.subscribed.remove(remote) {
+                    Some(start) => {
+                        out.intervals.push(self.interval(
+                            Kind::Subscribed,
+                            remote.clone(),
+                            start,
+                            t,
+                            true,
+                        ));
+                        true
+                    }
+                    None => false,
+                }
+            }
+            "REPLICATION_STOPPED" => {
+                let target = replication_target(event);
+                match self.replicating.remove(&target) {
+                    Some(start) => {
+                        out.replications.push(Replication {
+                            participant_key: self.key,
+                            destination_stage_arn: target.0,
+                            destination_session_id: target.1,
+                            started_at_us: start,
+                            stopped_at_us: Some(t),
+                        });
+                        true
+                    }
+                    None => false,
+                }
+            }
+            "LEFT" => self.close_connection(t, true, out),
+            _ => false,
+        }
+    }
+
+    fn close_publishing(&mut self, t: i64, by_stop: bool, out: &mut Derived) -> bool {
+        match self.publishing.take() {
+            Some(start) => {
+                out.intervals
+                    .push(self.interval(Kind::Publishing, None, start, t, by_stop));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// LEFT, or the session end: the connection and every publishing and subscribed interval.
+    fn close_connection(&mut self, t: i64, by_stop: bool, out: &mut Derived) -> bool {
+        let mut closed = self.close_publishing(t, by_stop, out);
+        for (remote, start) in std::mem::take(&mut self.subscribed) {
+            out.intervals
+                .push(self.interval(Kind::Subscribed, remote, start, t, by_stop));
+            closed = true;
+        }
+        if let Some(start) = self.connected.take() {
+            out.intervals
+                .push(self.interval(Kind::Connected, None, start, t, by_stop));
+            closed = true;
+        }
+        closed
+    }
+
+    fn close_at_session_end(mut self, end_us: i64, out: &mut Derived) {
+        self.close_connection(end_us, false, out);
+        for ((stage, session), start) in std::mem::take(&mut self.replicating) {
+            out.replications.push(Replication {
+                participant_key: self.key,
+                destination_stage_arn: stage,
+                destination_session_id: session,
+                started_at_us: start,
+                stopped_at_us: None,
+            });
+        }
+    }
+
+    fn interval(
+        &self,
+        kind: Kind,
+        remote_participant_id: Option<String>,
+        started_at_us: i64,
+        stopped_at_us: i64,
+        closed_by_stop: bool,
+    ) -> Interval {
+        Interval {
+            participant_key: self.key,
+            kind,
+            remote_participant_id,
+            started_at_us,
+            stopped_at_us,
+            closed_by_stop,
+        }
+    }
+}
+
+fn replication_target(event: &EventRow) -> (Option<String>, Option<String>) {
+    (
+        event.destination_stage_arn.clone(),
+        event.destination_session_id.clone(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    /// Events of participant 1 unless the name says `name@participant`.
+    fn ev(key: i64, name: &str, t: i64) -> EventRow {
+        let (name, participant) = match name.split_once('@') {
+            Some((n, p)) => (n, p.parse().unwrap()),
+            None => (name, 1),
+        };
+        EventRow {
+            event_key: key,
+            participant_key: participant,
+            name: name.into(),
+            time_us: t * S,
+            remote_participant_id: None,
+            destination_stage_arn: None,
+            destination_session_id: None,
+            previous_token_key: None,
+            new_token_key: None,
+            identity: key.to_be_bytes().to_vec(),
+        }
+    }
+
+    fn sub(key: i64, name: &str, t: i64, remote: &str) -> EventRow {
+        EventRow {
+            remote_participant_id: Some(remote.into()),
+            ..ev(key, name, t)
+        }
+    }
+
+    /// (kind, remote, start s, stop s, closed by its stop)
+    fn spans(d: &Derived) -> Vec<(&'static str, Option<String>, i64, i64, bool)> {
+        let mut v: Vec<_> = d
+            .intervals
+            .iter()
+            .map(|i| {
+                (
+                    i.kind.as_str(),
+                    i.remote_participant_id.clone(),
+                    i.started_at_us / S,
+                    i.stopped_at_us / S,
+                    i.closed_by_stop,
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn order(d: &Derived) -> Vec<(i64, i64)> {
+        let mut v: Vec<_> = d.applied.iter().map(|a| (a.seq, a.event_key)).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn join_and_publish_at_one_instant_then_stop_and_leave_at_one_instant() {
+        let d = derive_session(
+            vec![
+                ev(4, "LEFT", 20),
+                ev(3, "PUBLISH_STOPPED", 20),
+                ev(2, "PUBLISH_STARTED", 10),
+                ev(1, "JOINED", 10),
+            ],
+            20 * S,
+        );
+        assert_eq!(
+            spans(&d),
+            [
+                ("connected", None, 10, 20, true),
+                ("publishing", None, 10, 20, true)
+            ]
+        );
+        assert_eq!(order(&d), [(1, 1), (2, 2), (3, 3), (4, 4)]);
+    }
+
+    #[test]
+    fn stop_and_restart_at_one_instant_is_a_republish() {
+        let d = derive_session(
+            vec![
+                ev(1, "JOINED", 0),
+                ev(2, "PUBLISH_STARTED", 1),
+                ev(3, "PUBLISH_STARTED", 5),
+                ev(4, "PUBLISH_STOPPED", 5),
+                ev(5, "LEFT", 9),
+            ],
+            9 * S,
+        );
+        assert_eq!(
+            spans(&d),
+            [
+                ("connected", None, 0, 9, true),
+                ("publishing", None, 1, 5, true),
+                ("publishing", None, 5, 9, true)
+            ]
+        );
+        let steps: Vec<_> = d.applied.iter().map(|a| (a.event_key, a.step)).collect();
+        assert!(steps.contains(&(4, 1)) && steps.contains(&(3, 2)));
+    }
+
+    #[test]
+    fn the_same_pair_with_nothing_open_is_a_zero_length_publish() {
+        let d = derive_session(
+            vec![
+                ev(1, "JOINED", 0),
+                ev(2, "PUBLISH_STOPPED", 5),
+                ev(3, "PUBLISH_STARTED", 5),
+                ev(4, "LEFT", 9),
+            ],
+            9 * S,
+        );
+        assert_eq!(
+            spans(&d),
+            [
+                ("connected", None, 0, 9, true),
+                ("publishing", None, 5, 5, true)
+            ]
+        );
+        // The stop is applied after the start it closes.
+        assert_eq!(order(&d), [(1, 1), (2, 3), (3, 2), (4, 4)]);
+    }
+
+    #[test]
+    fn rejoin_at_the_instant_of_left_is_two_connections() {
+        let d = derive_session(
+            vec![
+                ev(1, "JOINED", 0),
+                ev(2, "JOINED", 4),
+                ev(3, "LEFT", 4),
+                ev(4, "LEFT", 7),
+            ],
+            7 * S,
+        );
+        assert_eq!(
+            spans(&d),
+            [
+                ("connected", None, 0, 4, true),
+                ("connected", None, 4, 7, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn order_of_rows_never_matters() {
+        let events = vec![
+            ev(1, "JOINED", 0),
+            ev(2, "PUBLISH_STARTED", 0),
+            sub(3, "SUBSCRIBE_STARTED", 2, "x"),
+            ev(4, "PUBLISH_STOPPED", 6),
+            ev(5, "LEFT", 6),
+        ];
+        let forward = derive_session(events.clone(), 6 * S);
+        let backward = derive_session(events.into_iter().rev().collect(), 6 * S);
+        assert_eq!(spans(&forward), spans(&backward));
+        assert_eq!(order(&forward), order(&backward));
+    }
+
+    #[test]
+    fn duplicate_starts_are_ignored_and_orphan_stops_close_nothing() {
+        let d = derive_session(
+            vec![
+                ev(1, "PUBLISH_STOPPED", 0),
+                ev(2, "JOINED", 1),
+                ev(3, "JOINED", 2),
+                ev(4, "PUBLISH_STARTED", 3),
+                ev(5, "PUBLISH_STARTED", 4),
+                ev(6, "LEFT", 8),
+                ev(7, "LEFT", 9),
+            ],
+            9 * S,
+        );
+        assert_eq!(
+            spans(&d),
+            [
+                ("connected", None, 1, 8, true),
+                ("publishing", None, 3, 8, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn left_closes_publishing_and_every_subscription() {
+        let d = derive_session(
+            vec![
+                ev(1, "JOINED", 0),
+                ev(2, "PUBLISH_STARTED", 1),
+                sub(3, "SUBSCRIBE_STARTED", 2, "a"),
+                sub(4, "SUBSCRIBE_STARTED", 3, "b"),
+                sub(5, "SUBSCRIBE_STOPPED", 4, "a"),
+                ev(6, "LEFT", 10),
+            ],
+            10 * S,
+        );
+        assert_eq!(
+            spans(&d),
+            [
+                ("connected", None, 0, 10, true),
+                ("publishing", None, 1, 10, true),
+                ("subscribed", Some("a".into()), 2, 4, true),
+                ("subscribed", Some("b".into()), 3, 10, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn subscribe_events_pair_by_remote_participant() {
+        let d = derive_session(
+            vec![
+                sub(1, "SUBSCRIBE_STARTED", 0, "a"),
+                sub(2, "SUBSCRIBE_STOPPED", 3, "b"),
+                ev(3, "SUBSCRIBE_STARTED", 4),
+                ev(4, "SUBSCRIBE_STOPPED", 5),
+                sub(5, "SUBSCRIBE_STOPPED", 6, "a"),
+            ],
+            6 * S,
+        );
+        assert_eq!(
+            spans(&d),
+            [
+                ("subscribed", None, 4, 5, true),
+                ("subscribed", Some("a".into()), 0, 6, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn open_intervals_close_at_the_session_end_and_replications_stay_open() {
+        let mut started = ev(3, "REPLICATION_STARTED", 2);
+        started.destination_stage_arn = Some("arn:dst".into());
+        let d = derive_session(
+            vec![
+                ev(1, "JOINED", 0),
+                ev(2, "PUBLISH_STARTED", 1),
+                started,
+                ev(4, "JOINED@2", 5),
+            ],
+            30 * S,
+        );
+        assert_eq!(
+            spans(&d),
+            [
+                ("connected", None, 0, 30, false),
+                ("connected", None, 5, 30, false),
+                ("publishing", None, 1, 30, false)
+            ]
+        );
+        assert_eq!(d.replications.len(), 1);
+        assert_eq!(d.replications[0].stopped_at_us, None);
+    }
+
+    #[test]
+    fn replication_pairs_by_destination_and_ignores_left() {
+        let rep = |key, name: &str, t, dst: &str| EventRow {
+            destination_stage_arn: Some(dst.into()),
+            destination_session_id: Some("st-d".into()),
+            ..ev(key, name, t)
+        };
+        let d = derive_session(
+            vec![
+                ev(1, "JOINED", 0),
+                rep(2, "REPLICATION_STARTED", 1, "arn:a"),
+                rep(3, "REPLICATION_STARTED", 1, "arn:b"),
+                ev(4, "LEFT", 2),
+                rep(5, "REPLICATION_STOPPED", 3, "arn:a"),
+                rep(6, "REPLICATION_STOPPED", 4, "arn:c"),
+            ],
+            4 * S,
+        );
+        let mut got: Vec<_> = d
+            .replications
+            .iter()
+            .map(|r| {
+                (
+                    r.destination_stage_arn.clone().unwrap(),
+                    r.started_at_us / S,
+                    r.stopped_at_us.map(|t| t / S),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [("arn:a".into(), 1, Some(3)), ("arn:b".into(), 1, None)]
+        );
+    }
+
+    #[test]
+    fn token_exchanges_at_one_instant_follow_the_chain() {
+        let tx = |key, prev, new| EventRow {
+            previous_token_key: Some(prev),
+            new_token_key: Some(new),
+            ..ev(key, "TOKEN_EXCHANGED", 5)
+        };
+        let mut first = tx(1, 10, 11);
+        first.time_us = 4 * S;
+        // Identity order would put 2 (12 -> 13) before 3 (11 -> 12); the chain says otherwise.
+        let d = derive_session(vec![first, tx(2, 12, 13), tx(3, 11, 12)], 5 * S);
+        assert_eq!(order(&d), [(1, 1), (2, 3), (3, 2)]);
+    }
+
+    #[test]
+    fn unknown_names_change_nothing_and_list_last() {
+        let d = derive_session(
+            vec![
+                ev(1, "JOINED", 0),
+                ev(2, "PARTICIPANT_MUTED", 0),
+                ev(3, "LEFT", 0),
+            ],
+            0,
+        );
+        assert_eq!(spans(&d), [("connected", None, 0, 0, true)]);
+        assert_eq!(order(&d), [(1, 1), (2, 3), (3, 2)]);
+    }
+}

@@ -1,0 +1,32 @@
+//! stagelog: Amazon IVS Real-Time stage events into SQLite, and reports on them.
+//!
+//! The data's path, one module a stage: [`formats`] (read files and recognize AWS output) →
+//! [`normalize`] (context, UTC times, identities) → [`store`] (SQLite, migrations, idempotent
+//! writes) → [`intervals`] (the interval rules, derived at import) → [`report`] (canned and
+//! ad-hoc SQL) → [`output`] (table, CSV, JSON, Markdown). [`cmd`] holds one module per
+//! subcommand.
+
+pub mod cli;
+pub mod cmd;
+pub mod error;
+pub mod formats;
+pub mod intervals;
+pub mod normalize;
+pub mod output;
+pub mod report;
+pub mod store;
+pub mod timestamp;
+
+pub use error::{Error, Result};
+
+/// Runs a parsed command line; returns the exit code for a run that did not fail outright.
+pub fn run(cli: &cli::Cli) -> Result<u8> {
+    use cli::Command;
+    match &cli.command {
+        Command::Import(args) => cmd::import::run(&cli.global, args),
+        Command::Report(args) => cmd::report::run(&cli.global, args),
+        Command::Sql(args) => cmd::sql::run(&cli.global, args),
+        Command::Migrate => cmd::migrate::run(&cli.global),
+        Command::Demo(args) => cmd::demo::run(&cli.global, args),
+    }
+}

@@ -1,0 +1,748 @@
+//! Normalizing records: context filled in (record, then page, then command-line flags), times in
+//! UTC microseconds, token contents canonical, and each event's identity computed from its content
+//! so that the same event spelled differently is stored once.
+//!
+//! A record that cannot be stored (no participant id, name or time, an id of the wrong JSON type)
+//! becomes a [`Reject`] with a reason; unknown names, error codes and fields are kept and counted.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::formats::{Item, ItemKind, PageContext};
+use crate::timestamp;
+
+/// Context given on the command line, used where neither the record nor its page names it.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub stage_arn: Option<String>,
+    pub session_id: Option<String>,
+    pub participant_id: Option<String>,
+}
+
+/// Event names IVS documents; anything else is stored as written and counted as unknown.
+pub const KNOWN_EVENT_NAMES: [&str; 12] = [
+    "JOINED",
+    "LEFT",
+    "PUBLISH_STARTED",
+    "PUBLISH_STOPPED",
+    "SUBSCRIBE_STARTED",
+    "SUBSCRIBE_STOPPED",
+    "JOIN_ERROR",
+    "PUBLISH_ERROR",
+    "SUBSCRIBE_ERROR",
+    "REPLICATION_STARTED",
+    "REPLICATION_STOPPED",
+    "TOKEN_EXCHANGED",
+];
+
+/// Error codes IVS documents.
+pub const KNOWN_ERROR_CODES: [&str; 14] = [
+    "INSUFFICIENT_CAPABILITIES",
+    "QUOTA_EXCEEDED",
+    "PUBLISHER_NOT_FOUND",
+    "BITRATE_EXCEEDED",
+    "RESOLUTION_EXCEEDED",
+    "STREAM_DURATION_EXCEEDED",
+    "INVALID_AUDIO_CODEC",
+    "INVALID_VIDEO_CODEC",
+    "INVALID_INPUT",
+    "B_FRAME_PRESENT",
+    "INVALID_PROTOCOL",
+    "INVALID_STREAM_KEY",
+    "REUSE_OF_STREAM_KEY",
+    "INTERNAL_SERVER_EXCEPTION",
+];
+
+const EVENT_FIELDS: [&str; 12] = [
+    "name",
+    "participantId",
+    "eventTime",
+    "remoteParticipantId",
+    "errorCode",
+    "destinationStageArn",
+    "destinationSessionId",
+    "replica",
+    "previousToken",
+    "newToken",
+    "stageArn",
+    "sessionId",
+];
+
+const TOKEN_FIELDS: [&str; 4] = ["capabilities", "attributes", "userId", "expirationTime"];
+
+/// An exchanged participant token, in canonical form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Sorted, without repeats, as a JSON array; `None` when the token lists none.
+    pub capabilities: Option<String>,
+    pub user_id: Option<String>,
+    /// JSON object with sorted keys.
+    pub attributes: Option<String>,
+    pub expiration_time_us: Option<i64>,
+    /// Unknown fields, as a JSON object with sorted keys.
+    pub extra_json: Option<String>,
+}
+
+impl Token {
+    /// Content hash: equal tokens share one row.
+    pub fn identity(&self) -> [u8; 16] {
+        hash(&serde_json::json!([
+            self.capabilities,
+            self.user_id,
+            self.attributes,
+            self.expiration_time_us,
+            self.extra_json
+        ]))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub stage_arn: String,
+    pub session_id: String,
+    pub participant_id: String,
+    pub name: String,
+    pub event_time_us: i64,
+    pub remote_participant_id: Option<String>,
+    pub error_code: Option<String>,
+    pub destination_stage_arn: Option<String>,
+    pub destination_session_id: Option<String>,
+    pub replica: bool,
+    pub previous_token: Option<Token>,
+    pub new_token: Option<Token>,
+    /// The record as written, when it has fields the columns do not hold.
+    pub raw_json: Option<String>,
+    pub identity: [u8; 16],
+}
+
+/// Participant details from GetParticipant / ListParticipants. `None` fields leave what the
+/// database already holds unchanged.
+#[derive(Debug, Clone, Default)]
+pub struct Participant {
+    pub stage_arn: String,
+    pub session_id: String,
+    pub participant_id: String,
+    pub user_id: Option<String>,
+    pub state: Option<String>,
+    pub first_join_time_us: Option<i64>,
+    pub attributes: Option<String>,
+    pub published: Option<bool>,
+    pub isp_name: Option<String>,
+    pub os_name: Option<String>,
+    pub os_version: Option<String>,
+    pub browser_name: Option<String>,
+    pub browser_version: Option<String>,
+    pub sdk_version: Option<String>,
+    pub protocol: Option<String>,
+    pub recording_s3_bucket_name: Option<String>,
+    pub recording_s3_prefix: Option<String>,
+    pub recording_state: Option<String>,
+    pub replication_type: Option<String>,
+    pub replication_state: Option<String>,
+    pub source_stage_arn: Option<String>,
+    pub source_session_id: Option<String>,
+    pub redundant_ingest: Option<bool>,
+    pub ingest_configuration_arn: Option<String>,
+    pub extra_json: Option<String>,
+}
+
+/// Session times from ListStageSessions / GetStageSession.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub stage_arn: String,
+    pub session_id: String,
+    pub start_time_us: Option<i64>,
+    pub end_time_us: Option<i64>,
+}
+
+/// A normalized record.
+#[derive(Debug, Clone)]
+pub enum Record {
+    Event(Box<Event>),
+    Participant(Box<Participant>),
+    Session(Session),
+}
+
+/// What a record holds beyond what IVS documents.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Unknowns {
+    pub names: usize,
+    pub error_codes: usize,
+    pub fields: usize,
+}
+
+impl std::ops::AddAssign for Unknowns {
+    fn add_assign(&mut self, other: Self) {
+        self.names += other.names;
+        self.error_codes += other.error_codes;
+        self.fields += other.fields;
+    }
+}
+
+/// A normalized record and what it held that was unknown.
+pub struct Normalized {
+    pub record: Record,
+    pub unknowns: Unknowns,
+}
+
+/// A record that could not be stored: where it was and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub position: String,
+    pub reason: String,
+    pub raw: String,
+    /// Rejected only for want of a stage or session: a file of nothing else fails as a whole.
+    pub missing_context: bool,
+}
+
+/// Why a record is refused, inside this module.
+enum Refusal {
+    Invalid(String),
+    NoContext(String),
+}
+
+impl From<String> for Refusal {
+    fn from(reason: String) -> Self {
+        Refusal::Invalid(reason)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(reason: &str) -> Self {
+        Refusal::Invalid(reason.to_string())
+    }
+}
+
+/// Normalizes one parsed item.
+pub fn normalize(item: &Item, flags: &Flags) -> Result<Normalized, Reject> {
+    let reject = |refusal: Refusal| {
+        let (reason, missing_context) = match refusal {
+            Refusal::Invalid(reason) => (reason, false),
+            Refusal::NoContext(reason) => (reason, true),
+        };
+        Reject {
+            position: item.position.clone(),
+            reason,
+            raw: item.value.to_string(),
+            missing_context,
+        }
+    };
+    let Some(kind) = item.kind else {
+        return Err(reject(Refusal::Invalid(
+            "not an IVS event, participant or session record, nor a response holding them".into(),
+        )));
+    };
+    let Value::Object(object) = &item.value else {
+        return Err(reject(Refusal::Invalid(format!(
+            "expected a JSON object, found {}",
+            type_name(&item.value)
+        ))));
+    };
+    let fields = Fields { object };
+    let result = match kind {
+        ItemKind::Event => event(&fields, &item.page, flags),
+        ItemKind::Participant => participant(&fields, &item.page, flags),
+        ItemKind::Session => session(&fields, &item.page, flags),
+    };
+    result.map_err(reject)
+}
+
+/// Typed access to a record's fields; errors name the field.
+struct Fields<'a> {
+    object: &'a Map<String, Value>,
+}
+
+impl Fields<'_> {
+    /// A string field; JSON null and absence are the same (the CLI drops nulls).
+    fn text(&self, key: &str) -> Result<Option<String>, String> {
+        text_value(self.object.get(key), key)
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>, String> {
+        match self.object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(format!("{key}: expected true or false, found {other}")),
+        }
+    }
+
+    fn time(&self, key: &str) -> Result<Option<i64>, String> {
+        time_value(self.object.get(key), key)
+    }
+
+    /// A JSON object, canonical (keys sorted).
+    fn object_json(&self, key: &str) -> Result<Option<String>, String> {
+        match self.object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v @ Value::Object(_)) => Ok(Some(v.to_string())),
+            Some(other) => Err(format!("{key}: expected an object, found {other}")),
+        }
+    }
+
+    fn unknown(&self, known: &[&str]) -> Map<String, Value> {
+        self.object
+            .iter()
+            .filter(|(k, _)| !known.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+fn text_value(value: Option<&Value>, key: &str) -> Result<Option<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(format!(
+            "{key}: expected a string, found {} {other} (ids are kept as text, never converted)",
+            type_name(other)
+        )),
+    }
+}
+
+fn time_value(value: Option<&Value>, key: &str) -> Result<Option<i64>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => timestamp::parse_rfc3339(s)
+            .map(Some)
+            .map_err(|e| format!("{key}: cannot read {s:?} as a time: {e}")),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .ok_or_else(|| format!("{key}: {n} is not a number of seconds"))
+            .and_then(|s| timestamp::from_epoch_seconds(s).map_err(|e| format!("{key}: {n}: {e}")))
+            .map(Some),
+        Some(other) => Err(format!("{key}: expected a time, found {other}")),
+    }
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Context by precedence: the record's own field, then the page's, then the flag. An empty
+/// string counts as missing.
+fn context(
+    own: Option<String>,
+    page: Option<&Value>,
+    flag: &Option<String>,
+    key: &str,
+) -> Result<Option<String>, String> {
+    let page = text_value(page, &format!("page {key}"))?;
+    Ok([own, page, flag.clone()]
+        .into_iter()
+        .flatten()
+        .find(|v| !v.is_empty()))
+}
+
+fn required(value: Option<String>, what: &str, how: &str) -> Result<String, String> {
+    value.ok_or_else(|| format!("no {what}: {how}"))
+}
+
+fn stage_and_session(
+    fields: &Fields,
+    page: &PageContext,
+    flags: &Flags,
+) -> Result<(String, String), Refusal> {
+    let stage = context(
+        fields.text("stageArn")?,
+        page.stage_arn.as_ref(),
+        &flags.stage_arn,
+        "stageArn",
+    )?;
+    let session = context(
+        fields.text("sessionId")?,
+        page.session_id.as_ref(),
+        &flags.session_id,
+        "sessionId",
+    )?;
+    let no_context = Refusal::NoContext;
+    Ok((
+        required(stage, "stage ARN", "give --stage-arn, or a stageArn key").map_err(no_context)?,
+        required(
+            session,
+            "session id",
+            "give --session-id, or a sessionId key",
+        )
+        .map_err(no_context)?,
+    ))
+}
+
+fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalized, Refusal> {
+    let name = required(
+        fields.text("name")?.filter(|n| !n.is_empty()),
+        "event name",
+        "the record has no name",
+    )?;
+    let participant_id = context(
+        fields.text("participantId")?,
+        page.participant_id.as_ref(),
+        &flags.participant_id,
+        "participantId",
+    )?;
+    let participant_id = required(
+        participant_id,
+        "participant id",
+        "the record has no participantId (give --participant-id for a page of one participant)",
+    )?;
+    let event_time_us = fields
+        .time("eventTime")?
+        .ok_or("no event time: the record has no eventTime")?;
+    let (stage_arn, session_id) = stage_and_session(fields, page, flags)?;
+    let error_code = fields.text("errorCode")?;
+    let previous_token = token(fields.object.get("previousToken"), "previousToken")?;
+    let new_token = token(fields.object.get("newToken"), "newToken")?;
+
+    let unknown_fields = fields.unknown(&EVENT_FIELDS);
+    let token_unknowns = [&previous_token, &new_token]
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.extra_json.as_ref())
+        .count();
+    let unknowns = Unknowns {
+        names: usize::from(!KNOWN_EVENT_NAMES.contains(&name.as_str())),
+        error_codes: usize::from(
+            error_code
+                .as_deref()
+                .is_some_and(|c| !KNOWN_ERROR_CODES.contains(&c)),
+        ),
+        fields: unknown_fields.len() + token_unknowns,
+    };
+    let raw_json = (!unknown_fields.is_empty()).then(|| Value::Object(fields.object.clone()));
+
+    let mut event = Event {
+        stage_arn,
+        session_id,
+        participant_id,
+        name,
+        event_time_us,
+        remote_participant_id: fields.text("remoteParticipantId")?,
+        error_code,
+        destination_stage_arn: fields.text("destinationStageArn")?,
+        destination_session_id: fields.text("destinationSessionId")?,
+        replica: fields.boolean("replica")?.unwrap_or(false),
+        previous_token,
+        new_token,
+        raw_json: raw_json.map(|v| v.to_string()),
+        identity: [0; 16],
+    };
+    event.identity = event_identity(&event);
+    Ok(Normalized {
+        record: Record::Event(Box::new(event)),
+        unknowns,
+    })
+}
+
+/// The identity covers every field the issue names; unknown extra fields are not part of it.
+fn event_identity(e: &Event) -> [u8; 16] {
+    let token = |t: &Option<Token>| t.as_ref().map(|t| hex(&t.identity()));
+    hash(&serde_json::json!([
+        e.stage_arn,
+        e.session_id,
+        e.participant_id,
+        e.name,
+        e.event_time_us,
+        e.remote_participant_id,
+        e.error_code,
+        e.destination_stage_arn,
+        e.destination_session_id,
+        e.replica,
+        token(&e.previous_token),
+        token(&e.new_token),
+    ]))
+}
+
+fn token(value: Option<&Value>, key: &str) -> Result<Option<Token>, String> {
+    let object = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(o)) => o,
+        Some(other) => return Err(format!("{key}: expected an object, found {other}")),
+    };
+    let fields = Fields { object };
+    let capabilities = match object.get("capabilities") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            let mut names = items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(format!(
+                        "{key}.capabilities: expected strings, found {other}"
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            names.sort();
+            names.dedup();
+            Some(Value::from(names).to_string())
+        }
+        Some(other) => {
+            return Err(format!(
+                "{key}.capabilities: expected an array, found {other}"
+            ))
+        }
+    };
+    let extra = fields.unknown(&TOKEN_FIELDS);
+    Ok(Some(Token {
+        capabilities,
+        user_id: fields.text("userId").map_err(|e| format!("{key}.{e}"))?,
+        attributes: fields
+            .object_json("attributes")
+            .map_err(|e| format!("{key}.{e}"))?,
+        expiration_time_us: fields
+            .time("expirationTime")
+            .map_err(|e| format!("{key}.{e}"))?,
+        extra_json: (!extra.is_empty()).then(|| Value::Object(extra).to_string()),
+    }))
+}
+
+const PARTICIPANT_FIELDS: [&str; 24] = [
+    "participantId",
+    "userId",
+    "state",
+    "firstJoinTime",
+    "attributes",
+    "published",
+    "ispName",
+    "osName",
+    "osVersion",
+    "browserName",
+    "browserVersion",
+    "sdkVersion",
+    "protocol",
+    "recordingS3BucketName",
+    "recordingS3Prefix",
+    "recordingState",
+    "replicationType",
+    "replicationState",
+    "sourceStageArn",
+    "sourceSessionId",
+    "redundantIngest",
+    "ingestConfigurationArn",
+    "stageArn",
+    "sessionId",
+];
+
+fn participant(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalized, Refusal> {
+    let participant_id = required(
+        context(fields.text("participantId")?, None, &None, "participantId")?,
+        "participant id",
+        "the record has no participantId",
+    )?;
+    let (stage_arn, session_id) = stage_and_session(fields, page, flags)?;
+    let extra = fields.unknown(&PARTICIPANT_FIELDS);
+    let unknowns = Unknowns {
+        fields: extra.len(),
+        ..Unknowns::default()
+    };
+    let record = Participant {
+        stage_arn,
+        session_id,
+        participant_id,
+        user_id: fields.text("userId")?,
+        state: fields.text("state")?,
+        first_join_time_us: fields.time("firstJoinTime")?,
+        attributes: fields.object_json("attributes")?,
+        published: fields.boolean("published")?,
+        isp_name: fields.text("ispName")?,
+        os_name: fields.text("osName")?,
+        os_version: fields.text("osVersion")?,
+        browser_name: fields.text("browserName")?,
+        browser_version: fields.text("browserVersion")?,
+        sdk_version: fields.text("sdkVersion")?,
+        protocol: fields.text("protocol")?,
+        recording_s3_bucket_name: fields.text("recordingS3BucketName")?,
+        recording_s3_prefix: fields.text("recordingS3Prefix")?,
+        recording_state: fields.text("recordingState")?,
+        replication_type: fields.text("replicationType")?,
+        replication_state: fields.text("replicationState")?,
+        source_stage_arn: fields.text("sourceStageArn")?,
+        source_session_id: fields.text("sourceSessionId")?,
+        redundant_ingest: fields.boolean("redundantIngest")?,
+        ingest_configuration_arn: fields.text("ingestConfigurationArn")?,
+        extra_json: (!extra.is_empty()).then(|| Value::Object(extra).to_string()),
+    };
+    Ok(Normalized {
+        record: Record::Participant(Box::new(record)),
+        unknowns,
+    })
+}
+
+const SESSION_FIELDS: [&str; 4] = ["sessionId", "startTime", "endTime", "stageArn"];
+
+fn session(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalized, Refusal> {
+    let (stage_arn, session_id) = stage_and_session(fields, page, flags)?;
+    let unknowns = Unknowns {
+        fields: fields.unknown(&SESSION_FIELDS).len(),
+        ..Unknowns::default()
+    };
+    Ok(Normalized {
+        record: Record::Session(Session {
+            stage_arn,
+            session_id,
+            start_time_us: fields.time("startTime")?,
+            end_time_us: fields.time("endTime")?,
+        }),
+        unknowns,
+    })
+}
+
+fn hash(value: &Value) -> [u8; 16] {
+    let digest = Sha256::digest(value.to_string().as_bytes());
+    let mut out = [0; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    fn item(json: &str) -> Item {
+        Item {
+            position: "line 1".into(),
+            kind: Some(ItemKind::Event),
+            value: serde_json::from_str(json).unwrap(),
+            page: Rc::new(PageContext::default()),
+        }
+    }
+
+    fn flags() -> Flags {
+        Flags {
+            stage_arn: Some("arn:aws:ivs:us-west-2:1:stage/a".into()),
+            session_id: Some("st-1".into()),
+            participant_id: None,
+        }
+    }
+
+    fn event_of(json: &str) -> Event {
+        match normalize(&item(json), &flags()).unwrap().record {
+            Record::Event(e) => *e,
+            other => panic!("not an event: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_instant_spelled_two_ways_has_one_identity() {
+        let a =
+            event_of(r#"{"name":"JOINED","participantId":"p","eventTime":"2025-06-02T14:00:01Z"}"#);
+        let b = event_of(
+            r#"{"eventTime":"2025-06-02 14:00:01.000000+00:00","participantId":"p","name":"JOINED"}"#,
+        );
+        assert_eq!(a.identity, b.identity);
+    }
+
+    #[test]
+    fn token_contents_are_canonical() {
+        let a = event_of(
+            r#"{"name":"TOKEN_EXCHANGED","participantId":"p","eventTime":"2025-06-02T14:00:01Z",
+                "newToken":{"capabilities":["SUBSCRIBE","PUBLISH"],"attributes":{"b":"1","a":"2"}}}"#,
+        );
+        let b = event_of(
+            r#"{"name":"TOKEN_EXCHANGED","participantId":"p","eventTime":"2025-06-02T14:00:01Z",
+                "newToken":{"attributes":{"a":"2","b":"1"},"capabilities":["PUBLISH","SUBSCRIBE"]}}"#,
+        );
+        assert_eq!(a.identity, b.identity);
+        let token = a.new_token.unwrap();
+        assert_eq!(
+            token.capabilities.as_deref(),
+            Some(r#"["PUBLISH","SUBSCRIBE"]"#)
+        );
+        assert_eq!(token.attributes.as_deref(), Some(r#"{"a":"2","b":"1"}"#));
+    }
+
+    #[test]
+    fn numeric_looking_ids_stay_distinct_text() {
+        let a = event_of(
+            r#"{"name":"LEFT","participantId":"000123","eventTime":"2025-06-02T14:00:01Z"}"#,
+        );
+        let b =
+            event_of(r#"{"name":"LEFT","participantId":"123","eventTime":"2025-06-02T14:00:01Z"}"#);
+        assert_eq!(a.participant_id, "000123");
+        assert_ne!(a.identity, b.identity);
+    }
+
+    #[test]
+    fn a_number_where_an_id_belongs_is_a_reject() {
+        let err = normalize(
+            &item(r#"{"name":"LEFT","participantId":123,"eventTime":"2025-06-02T14:00:01Z"}"#),
+            &flags(),
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.reason.starts_with("participantId: expected a string"),
+            "{}",
+            err.reason
+        );
+    }
+
+    #[test]
+    fn missing_pieces_are_rejects_with_reasons() {
+        let reason = |json: &str| normalize(&item(json), &flags()).err().unwrap().reason;
+        assert!(
+            reason(r#"{"participantId":"p","eventTime":"2025-06-02T14:00:01Z"}"#)
+                .starts_with("no event name")
+        );
+        assert!(
+            reason(r#"{"name":"LEFT","participantId":"","eventTime":"2025-06-02T14:00:01Z"}"#)
+                .starts_with("no participant id")
+        );
+        assert!(
+            reason(r#"{"name":"LEFT","participantId":"p","eventTime":"2025-06-02T14:00:01"}"#)
+                .contains("no UTC offset")
+        );
+        let no_context = normalize(
+            &item(r#"{"name":"LEFT","participantId":"p","eventTime":"2025-06-02T14:00:01Z"}"#),
+            &Flags::default(),
+        );
+        assert!(no_context.err().unwrap().reason.contains("--stage-arn"));
+    }
+
+    #[test]
+    fn record_wins_over_page_wins_over_flags() {
+        let mut it = item(
+            r#"{"name":"LEFT","participantId":"p","eventTime":"2025-06-02T14:00:01Z","sessionId":"st-own"}"#,
+        );
+        it.page = Rc::new(PageContext {
+            stage_arn: Some("arn:page".into()),
+            session_id: Some("st-page".into()),
+            participant_id: None,
+        });
+        let Record::Event(e) = normalize(&it, &flags()).unwrap().record else {
+            panic!()
+        };
+        assert_eq!(
+            (e.stage_arn.as_str(), e.session_id.as_str()),
+            ("arn:page", "st-own")
+        );
+    }
+
+    #[test]
+    fn unknown_values_are_counted_and_the_raw_record_kept() {
+        let n = normalize(
+            &item(r#"{"name":"PARTICIPANT_MUTED","participantId":"p","eventTime":"2025-06-02T14:00:01Z","errorCode":"NEW_CODE","muteReason":"x"}"#),
+            &flags(),
+        )
+        .unwrap();
+        assert_eq!(
+            n.unknowns,
+            Unknowns {
+                names: 1,
+                error_codes: 1,
+                fields: 1
+            }
+        );
+        let Record::Event(e) = n.record else { panic!() };
+        assert!(e.raw_json.unwrap().contains("muteReason"));
+    }
+}

@@ -1,0 +1,220 @@
+//! Output: query results as a table, CSV, JSON or Markdown. Data goes to stdout (or `-o FILE`);
+//! CSV, JSON and Markdown stream row by row, the table waits for all rows to size its columns.
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use rusqlite::types::ValueRef;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for reading in a terminal
+    Table,
+    /// RFC 4180 CSV with a header row
+    Csv,
+    /// An array of objects keyed by column name; numbers stay numbers
+    Json,
+    /// A GitHub-flavoured Markdown table
+    #[value(alias = "md")]
+    Markdown,
+}
+
+/// Receives a result set row by row.
+pub trait Sink {
+    fn row(&mut self, values: &[ValueRef<'_>]) -> std::io::Result<()>;
+    fn finish(self: Box<Self>) -> std::io::Result<()>;
+}
+
+/// A sink writing `format` to `out`, starting with the column names.
+pub fn sink<'w>(
+    format: Format,
+    columns: Vec<String>,
+    out: &'w mut dyn Write,
+) -> std::io::Result<Box<dyn Sink + 'w>> {
+    Ok(match format {
+        Format::Table => Box::new(TableSink::new(columns, out)),
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            writer.write_record(&columns)?;
+            Box::new(CsvSink { writer })
+        }
+        Format::Json => Box::new(JsonSink {
+            columns: columns
+                .iter()
+                .map(|c| serde_json::to_string(c).expect("a string serializes"))
+                .collect(),
+            out,
+            rows: 0,
+        }),
+        Format::Markdown => {
+            let header: Vec<String> = columns.iter().map(|c| markdown_cell(c)).collect();
+            writeln!(out, "| {} |", header.join(" | "))?;
+            writeln!(out, "|{}", "---|".repeat(columns.len()))?;
+            Box::new(MarkdownSink { out })
+        }
+    })
+}
+
+/// Plain text of a value, as the table, CSV and Markdown show it; NULL is empty.
+fn text(value: &ValueRef<'_>) -> String {
+    match value {
+        ValueRef::Null => String::new(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        ValueRef::Blob(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+    }
+}
+
+fn json(value: &ValueRef<'_>) -> serde_json::Value {
+    match value {
+        ValueRef::Null => serde_json::Value::Null,
+        ValueRef::Integer(i) => (*i).into(),
+        ValueRef::Real(f) => serde_json::Number::from_f64(*f)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        _ => text(value).into(),
+    }
+}
+
+struct TableSink<'w> {
+    table: Table,
+    out: &'w mut dyn Write,
+}
+
+impl<'w> TableSink<'w> {
+    fn new(columns: Vec<String>, out: &'w mut dyn Write) -> Self {
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(columns);
+        TableSink { table, out }
+    }
+}
+
+impl Sink for TableSink<'_> {
+    fn row(&mut self, values: &[ValueRef<'_>]) -> std::io::Result<()> {
+        let cells = values.iter().map(|v| {
+            let cell = comfy_table::Cell::new(text(v));
+            if matches!(v, ValueRef::Integer(_) | ValueRef::Real(_)) {
+                cell.set_alignment(CellAlignment::Right)
+            } else {
+                cell
+            }
+        });
+        self.table.add_row(cells);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        writeln!(self.out, "{}", self.table)
+    }
+}
+
+struct CsvSink<'w> {
+    writer: csv::Writer<&'w mut dyn Write>,
+}
+
+impl Sink for CsvSink<'_> {
+    fn row(&mut self, values: &[ValueRef<'_>]) -> std::io::Result<()> {
+        self.writer.write_record(values.iter().map(text))?;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+struct JsonSink<'w> {
+    /// Column names, already JSON-encoded.
+    columns: Vec<String>,
+    out: &'w mut dyn Write,
+    rows: usize,
+}
+
+impl Sink for JsonSink<'_> {
+    fn row(&mut self, values: &[ValueRef<'_>]) -> std::io::Result<()> {
+        self.out
+            .write_all(if self.rows == 0 { b"[\n{" } else { b",\n{" })?;
+        for (i, (name, value)) in self.columns.iter().zip(values).enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            write!(self.out, "{sep}{name}:{}", json(value))?;
+        }
+        self.out.write_all(b"}")?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        let close: &[u8] = if self.rows == 0 { b"[]\n" } else { b"\n]\n" };
+        self.out.write_all(close)?;
+        self.out.flush()
+    }
+}
+
+struct MarkdownSink<'w> {
+    out: &'w mut dyn Write,
+}
+
+fn markdown_cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace('\n', "<br>")
+}
+
+impl Sink for MarkdownSink<'_> {
+    fn row(&mut self, values: &[ValueRef<'_>]) -> std::io::Result<()> {
+        let cells: Vec<String> = values.iter().map(|v| markdown_cell(&text(v))).collect();
+        writeln!(self.out, "| {} |", cells.join(" | "))
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(format: Format, rows: &[Vec<ValueRef<'_>>]) -> String {
+        let mut out = Vec::new();
+        let mut s = sink(format, vec!["name".into(), "n".into()], &mut out).unwrap();
+        for r in rows {
+            s.row(r).unwrap();
+        }
+        s.finish().unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn json_keeps_numbers_and_nulls() {
+        let rows = [
+            vec![ValueRef::Text(b"a\"b"), ValueRef::Real(1.5)],
+            vec![ValueRef::Null, ValueRef::Integer(3)],
+        ];
+        assert_eq!(
+            render(Format::Json, &rows),
+            "[\n{\"name\":\"a\\\"b\",\"n\":1.5},\n{\"name\":null,\"n\":3}\n]\n"
+        );
+        assert_eq!(render(Format::Json, &[]), "[]\n");
+    }
+
+    #[test]
+    fn csv_quotes_and_leaves_null_empty() {
+        let rows = [vec![ValueRef::Text(b"x,y"), ValueRef::Null]];
+        assert_eq!(render(Format::Csv, &rows), "name,n\n\"x,y\",\n");
+    }
+
+    #[test]
+    fn markdown_escapes_pipes() {
+        let rows = [vec![ValueRef::Text(b"a|b"), ValueRef::Integer(1)]];
+        assert_eq!(
+            render(Format::Markdown, &rows),
+            "| name | n |\n|---|---|\n| a\\|b | 1 |\n"
+        );
+    }
+}

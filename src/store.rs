@@ -1,0 +1,479 @@
+//! Storing: the SQLite file, its pragmas and migrations, and the per-file write transaction that
+//! inserts normalized records idempotently and re-derives intervals for the sessions it touched.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{named_params, params, Connection, OpenFlags, Transaction};
+
+use crate::error::{Error, Result};
+use crate::intervals::{self, EventRow};
+use crate::normalize::{Event, Participant, Reject, Session, Token, Unknowns};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// How long a connection waits for another writer before giving up.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An open stagelog database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The schema version this binary's migrations reach.
+pub fn supported_version() -> i64 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0)
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates a database for writing. A database from a newer
+    /// stagelog, or an SQLite file that is not stagelog's, is refused before anything is written.
+    pub fn open_for_writing(path: &Path, busy_timeout: Duration) -> Result<Store> {
+        let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.set_pragmas(busy_timeout, true)?;
+        let found = store.schema_version()?;
+        let supported = supported_version();
+        if found > supported {
+            return Err(Error::SchemaNewer {
+                path: store.path,
+                found,
+                supported,
+            });
+        }
+        if found < supported {
+            embedded::migrations::runner()
+                .run(&mut store.conn)
+                .map_err(|e| Error::Migration {
+                    path: path.to_path_buf(),
+                    source: Box::new(e),
+                })?;
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing, current database read-only: `report` and `sql` never write.
+    pub fn open_read_only(path: &Path, busy_timeout: Duration) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::NoDatabase(path.to_path_buf()));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| db_error(path, e))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.set_pragmas(busy_timeout, false)?;
+        let found = store.schema_version()?;
+        let needed = supported_version();
+        if found > needed {
+            return Err(Error::SchemaNewer {
+                path: store.path,
+                found,
+                supported: needed,
+            });
+        }
+        if found < needed {
+            return Err(Error::NeedsMigration {
+                path: store.path,
+                found,
+                needed,
+            });
+        }
+        Ok(store)
+    }
+
+    fn set_pragmas(&self, busy_timeout: Duration, writable: bool) -> Result<()> {
+        let conn = &self.conn;
+        let set = || -> rusqlite::Result<()> {
+            conn.busy_timeout(busy_timeout)?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            if writable {
+                // WAL lets reports and `sqlite3` read while a nightly import writes.
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+            } else {
+                conn.pragma_update(None, "query_only", "ON")?;
+            }
+            Ok(())
+        };
+        set().map_err(|e| db_error(&self.path, e))
+    }
+
+    /// The applied schema version: 0 for an empty file. Errors for a foreign SQLite file.
+    fn schema_version(&self) -> Result<i64> {
+        let (tables, history): (i64, i64) = self
+            .conn
+            .query_row(include_str!("store/table_count.sql"), [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| db_error(&self.path, e))?;
+        if history == 0 {
+            return if tables == 0 {
+                Ok(0)
+            } else {
+                Err(Error::NotStagelog {
+                    path: self.path.clone(),
+                })
+            };
+        }
+        self.conn
+            .query_row(include_str!("store/schema_version.sql"), [], |r| r.get(0))
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts one file's import: everything it writes commits together or not at all.
+    pub fn begin_file(&mut self, file: &FileInfo) -> Result<FileWriter<'_>> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&path, e))?;
+        tx.execute(
+            include_str!("store/insert_import.sql"),
+            named_params! {
+                ":path": file.path,
+                ":content_sha256": file.content_sha256,
+                ":format": file.format,
+                ":imported_at_us": chrono::Utc::now().timestamp_micros(),
+                ":stagelog_version": env!("CARGO_PKG_VERSION"),
+            },
+        )
+        .map_err(|e| db_error(&path, e))?;
+        let import_key = tx.last_insert_rowid();
+        Ok(FileWriter {
+            tx,
+            path,
+            import_key,
+            stages: HashMap::new(),
+            sessions: HashMap::new(),
+            participants: HashMap::new(),
+            touched: BTreeSet::new(),
+        })
+    }
+}
+
+fn db_error(path: &Path, source: rusqlite::Error) -> Error {
+    Error::Database {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What the `imports` row says of a file.
+pub struct FileInfo {
+    pub path: String,
+    pub content_sha256: String,
+    pub format: String,
+}
+
+/// Per-file figures, printed in the summary and kept in `imports`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub read: usize,
+    pub inserted: usize,
+    pub duplicate: usize,
+    pub merged: usize,
+    pub rejected: usize,
+    pub unknowns: Unknowns,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Self) {
+        self.read += o.read;
+        self.inserted += o.inserted;
+        self.duplicate += o.duplicate;
+        self.merged += o.merged;
+        self.rejected += o.rejected;
+        self.unknowns += o.unknowns;
+    }
+}
+
+/// The open write transaction of one file. Dropping it without [`FileWriter::commit`] rolls
+/// everything back.
+pub struct FileWriter<'c> {
+    tx: Transaction<'c>,
+    path: PathBuf,
+    import_key: i64,
+    // Key look-ups stay in memory: one SELECT per event would dominate the import.
+    stages: HashMap<String, i64>,
+    sessions: HashMap<(i64, String), i64>,
+    participants: HashMap<(i64, String), i64>,
+    touched: BTreeSet<i64>,
+}
+
+impl FileWriter<'_> {
+    fn err(&self, e: rusqlite::Error) -> Error {
+        db_error(&self.path, e)
+    }
+
+    fn session_key(&mut self, stage_arn: &str, session_id: &str) -> Result<i64> {
+        let stage_key = match self.stages.get(stage_arn) {
+            Some(&k) => k,
+            None => {
+                let k = self.key_of(include_str!("store/stage_key.sql"), params![stage_arn])?;
+                self.stages.insert(stage_arn.to_string(), k);
+                k
+            }
+        };
+        let id = (stage_key, session_id.to_string());
+        if let Some(&k) = self.sessions.get(&id) {
+            return Ok(k);
+        }
+        let k = self.key_of(
+            include_str!("store/session_key.sql"),
+            params![stage_key, session_id],
+        )?;
+        self.sessions.insert(id, k);
+        Ok(k)
+    }
+
+    fn participant_key(&mut self, session_key: i64, participant_id: &str) -> Result<i64> {
+        let id = (session_key, participant_id.to_string());
+        if let Some(&k) = self.participants.get(&id) {
+            return Ok(k);
+        }
+        let k = self.key_of(
+            include_str!("store/participant_key.sql"),
+            params![session_key, participant_id],
+        )?;
+        self.participants.insert(id, k);
+        Ok(k)
+    }
+
+    fn key_of(&self, sql: &str, params: impl rusqlite::Params) -> Result<i64> {
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_row(params, |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
+    fn token_key(&self, token: &Option<Token>) -> Result<Option<i64>> {
+        let Some(t) = token else { return Ok(None) };
+        self.key_of(
+            include_str!("store/token_key.sql"),
+            params![
+                t.capabilities,
+                t.user_id,
+                t.attributes,
+                t.expiration_time_us,
+                t.extra_json,
+                t.identity().as_slice()
+            ],
+        )
+        .map(Some)
+    }
+
+    /// Inserts an event; false when an event with the same identity is already stored.
+    pub fn insert_event(&mut self, e: &Event) -> Result<bool> {
+        let session_key = self.session_key(&e.stage_arn, &e.session_id)?;
+        let participant_key = self.participant_key(session_key, &e.participant_id)?;
+        let previous = self.token_key(&e.previous_token)?;
+        let new = self.token_key(&e.new_token)?;
+        let inserted = self
+            .tx
+            .prepare_cached(include_str!("store/insert_event.sql"))
+            .and_then(|mut s| {
+                s.execute(params![
+                    session_key,
+                    participant_key,
+                    e.name,
+                    e.event_time_us,
+                    e.remote_participant_id,
+                    e.error_code,
+                    e.destination_stage_arn,
+                    e.destination_session_id,
+                    e.replica,
+                    previous,
+                    new,
+                    e.raw_json,
+                    self.import_key,
+                    e.identity.as_slice(),
+                ])
+            })
+            .map_err(|err| self.err(err))?;
+        if inserted == 1 {
+            self.touched.insert(session_key);
+        }
+        Ok(inserted == 1)
+    }
+
+    pub fn merge_session(&mut self, s: &Session) -> Result<()> {
+        let session_key = self.session_key(&s.stage_arn, &s.session_id)?;
+        let changed = self
+            .tx
+            .prepare_cached(include_str!("store/merge_session.sql"))
+            .and_then(|mut st| st.execute(params![session_key, s.start_time_us, s.end_time_us]))
+            .map_err(|e| self.err(e))?;
+        if changed > 0 {
+            // A later end time moves where open intervals close.
+            self.touched.insert(session_key);
+        }
+        Ok(())
+    }
+
+    pub fn merge_participant(&mut self, p: &Participant) -> Result<()> {
+        let session_key = self.session_key(&p.stage_arn, &p.session_id)?;
+        let participant_key = self.participant_key(session_key, &p.participant_id)?;
+        self.tx
+            .prepare_cached(include_str!("store/merge_participant.sql"))
+            .and_then(|mut st| {
+                st.execute(named_params! {
+                    ":participant_key": participant_key,
+                    ":user_id": p.user_id,
+                    ":state": p.state,
+                    ":first_join_time_us": p.first_join_time_us,
+                    ":attributes": p.attributes,
+                    ":published": p.published,
+                    ":isp_name": p.isp_name,
+                    ":os_name": p.os_name,
+                    ":os_version": p.os_version,
+                    ":browser_name": p.browser_name,
+                    ":browser_version": p.browser_version,
+                    ":sdk_version": p.sdk_version,
+                    ":protocol": p.protocol,
+                    ":recording_s3_bucket_name": p.recording_s3_bucket_name,
+                    ":recording_s3_prefix": p.recording_s3_prefix,
+                    ":recording_state": p.recording_state,
+                    ":replication_type": p.replication_type,
+                    ":replication_state": p.replication_state,
+                    ":source_stage_arn": p.source_stage_arn,
+                    ":source_session_id": p.source_session_id,
+                    ":redundant_ingest": p.redundant_ingest,
+                    ":ingest_configuration_arn": p.ingest_configuration_arn,
+                    ":extra_json": p.extra_json,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn reject(&self, r: &Reject) -> Result<()> {
+        self.tx
+            .prepare_cached(include_str!("store/insert_reject.sql"))
+            .and_then(|mut s| s.execute(params![self.import_key, r.position, r.reason, r.raw]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Records the figures, re-derives the touched sessions and commits.
+    pub fn commit(self, counts: &Counts) -> Result<()> {
+        self.tx
+            .execute(
+                include_str!("store/finish_import.sql"),
+                named_params! {
+                    ":import_key": self.import_key,
+                    ":read": counts.read as i64,
+                    ":inserted": counts.inserted as i64,
+                    ":duplicate": counts.duplicate as i64,
+                    ":merged": counts.merged as i64,
+                    ":rejected": counts.rejected as i64,
+                    ":unknown_names": counts.unknowns.names as i64,
+                    ":unknown_error_codes": counts.unknowns.error_codes as i64,
+                    ":unknown_fields": counts.unknowns.fields as i64,
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        for &session_key in &self.touched {
+            self.derive(session_key)?;
+        }
+        let path = self.path;
+        self.tx.commit().map_err(|e| db_error(&path, e))
+    }
+
+    /// Recomputes a session's intervals from all its stored events: a later import that adds
+    /// events to one participant, or a later end time, can change the others' figures.
+    fn derive(&self, session_key: i64) -> Result<()> {
+        let run = || -> rusqlite::Result<()> {
+            let end: i64 =
+                self.tx
+                    .query_row(include_str!("store/session_end.sql"), [session_key], |r| {
+                        r.get(0)
+                    })?;
+            let mut select = self
+                .tx
+                .prepare_cached(include_str!("store/session_events.sql"))?;
+            let events = select
+                .query_map([session_key], |r| {
+                    Ok(EventRow {
+                        event_key: r.get(0)?,
+                        participant_key: r.get(1)?,
+                        name: r.get(2)?,
+                        time_us: r.get(3)?,
+                        remote_participant_id: r.get(4)?,
+                        destination_stage_arn: r.get(5)?,
+                        destination_session_id: r.get(6)?,
+                        previous_token_key: r.get(7)?,
+                        new_token_key: r.get(8)?,
+                        identity: r.get(9)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let derived = intervals::derive_session(events, end);
+
+            self.tx
+                .execute(include_str!("store/clear_intervals.sql"), [session_key])?;
+            self.tx
+                .execute(include_str!("store/clear_replications.sql"), [session_key])?;
+            let mut insert = self
+                .tx
+                .prepare_cached(include_str!("store/insert_interval.sql"))?;
+            for i in &derived.intervals {
+                insert.execute(params![
+                    session_key,
+                    i.participant_key,
+                    i.kind.as_str(),
+                    i.remote_participant_id,
+                    i.started_at_us,
+                    i.stopped_at_us,
+                    if i.closed_by_stop {
+                        "stop"
+                    } else {
+                        "session_end"
+                    },
+                ])?;
+            }
+            let mut insert = self
+                .tx
+                .prepare_cached(include_str!("store/insert_replication.sql"))?;
+            for r in &derived.replications {
+                insert.execute(params![
+                    session_key,
+                    r.participant_key,
+                    r.destination_stage_arn,
+                    r.destination_session_id,
+                    r.started_at_us,
+                    r.stopped_at_us,
+                ])?;
+            }
+            let mut order = self
+                .tx
+                .prepare_cached(include_str!("store/set_event_order.sql"))?;
+            for a in &derived.applied {
+                order.execute(params![a.event_key, a.seq, a.step])?;
+            }
+            Ok(())
+        };
+        run().map_err(|e| self.err(e))
+    }
+}

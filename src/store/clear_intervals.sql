@@ -1,0 +1,1 @@
+DELETE FROM intervals WHERE session_key = ?1

@@ -1,0 +1,1 @@
+DELETE FROM replications WHERE session_key = ?1

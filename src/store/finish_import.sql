@@ -1,0 +1,10 @@
+UPDATE imports
+SET records_read = :read,
+    records_inserted = :inserted,
+    records_duplicate = :duplicate,
+    records_merged = :merged,
+    records_rejected = :rejected,
+    unknown_names = :unknown_names,
+    unknown_error_codes = :unknown_error_codes,
+    unknown_fields = :unknown_fields
+WHERE import_key = :import_key
