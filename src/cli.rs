@@ -50,7 +50,7 @@ pub enum Command {
 /// Formats are recognized from content: ListParticipantEvents output (AWS CLI v1/v2, SDK dumps),
 /// events as NDJSON or a JSON array, ListParticipants / GetParticipant, ListStageSessions /
 /// GetStageSession. gzip is undone by its magic bytes. A directory is read recursively, in
-/// sorted order. Each file is imported in one transaction. Context (stage, session,
+/// sorted order, skipping hidden files. Each file is imported in one transaction. Context (stage, session,
 /// participant) comes from the record itself, then from keys on the page object, then from these
 /// flags.
 #[derive(Debug, Args)]

@@ -62,7 +62,7 @@ pub enum Error {
     #[error("no database at {0}: create one with `stagelog import` or `stagelog migrate`")]
     NoDatabase(PathBuf),
 
-    #[error("query {name}")]
+    #[error("{name}")]
     Query {
         name: String,
         #[source]

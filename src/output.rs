@@ -61,9 +61,19 @@ fn text(value: &ValueRef<'_>) -> String {
     match value {
         ValueRef::Null => String::new(),
         ValueRef::Integer(i) => i.to_string(),
-        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Real(f) => real_text(*f),
         ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
         ValueRef::Blob(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+    }
+}
+
+/// A REAL as `sqlite3` shows it: `1.0`, not `1`, so a rate reads as a rate.
+fn real_text(f: f64) -> String {
+    let text = f.to_string();
+    if f.is_finite() && !text.contains(['.', 'e']) {
+        text + ".0"
+    } else {
+        text
     }
 }
 
@@ -205,8 +215,11 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_leaves_null_empty() {
-        let rows = [vec![ValueRef::Text(b"x,y"), ValueRef::Null]];
-        assert_eq!(render(Format::Csv, &rows), "name,n\n\"x,y\",\n");
+        let rows = [
+            vec![ValueRef::Text(b"x,y"), ValueRef::Null],
+            vec![ValueRef::Text(b"r"), ValueRef::Real(1.0)],
+        ];
+        assert_eq!(render(Format::Csv, &rows), "name,n\n\"x,y\",\nr,1.0\n");
     }
 
     #[test]

@@ -55,7 +55,12 @@ pub fn run(
         name: label.to_string(),
         source,
     };
-    let mut stmt = conn.prepare(sql).map_err(query_error)?;
+    let mut stmt = conn.prepare(sql).map_err(|e| match e {
+        rusqlite::Error::MultipleStatement => {
+            Error::Usage(format!("{label}: give one statement at a time"))
+        }
+        e => query_error(e),
+    })?;
     if !stmt.readonly() {
         return Err(Error::Usage(format!(
             "{label}: only read-only statements run here (SELECT, WITH, read-only PRAGMA)"

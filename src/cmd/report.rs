@@ -33,7 +33,7 @@ pub fn run(global: &Global, args: &ReportArgs) -> Result<u8> {
     let mut out = super::open_output(args.output.output.as_deref())?;
     report::run(
         store.connection(),
-        report.name,
+        &format!("report {}", report.name),
         report.sql,
         &params,
         args.output.format,

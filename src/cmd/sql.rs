@@ -47,6 +47,6 @@ fn query_text(query: &str) -> Result<(String, String)> {
         })?;
         Ok((query.to_string(), sql))
     } else {
-        Ok(("query".to_string(), query.to_string()))
+        Ok(("the statement".to_string(), query.to_string()))
     }
 }
