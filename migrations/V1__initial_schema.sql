@@ -131,7 +131,7 @@ CREATE TABLE intervals (
     -- 'stop' (its own *_STOPPED or LEFT event) or 'session_end' (still open at the end).
     closed_by             TEXT    NOT NULL CHECK (closed_by IN ('stop', 'session_end'))
 );
-CREATE INDEX intervals_by_session ON intervals (session_key, kind);
+CREATE INDEX intervals_by_session ON intervals (session_key, participant_key, kind);
 
 -- One row per REPLICATION_STARTED ... REPLICATION_STOPPED interval; stopped_at_us is NULL while open.
 CREATE TABLE replications (

@@ -1,6 +1,7 @@
 //! The command line: every flag and its help text, which is the user's reference.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -26,14 +27,25 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The SQLite database file [default: stagelog.db; demo: stagelog-demo.db]
     #[arg(long, global = true, env = "STAGELOG_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
 
     /// Seconds to wait for another process that is writing the database
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0)]
-    pub busy_timeout: f64,
+    #[arg(long, global = true, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    pub busy_timeout: Duration,
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(0.0..=86_400.0).contains(&seconds) {
+        return Err("give a number of seconds from 0 to 86400".into());
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +53,7 @@ pub enum Command {
     Import(ImportArgs),
     Report(ReportArgs),
     Sql(SqlArgs),
+    /// Create the database, or bring its schema up to this version (import does so too)
     Migrate,
     Demo(DemoArgs),
 }
@@ -50,9 +63,9 @@ pub enum Command {
 /// Formats are recognized from content: ListParticipantEvents output (AWS CLI v1/v2, SDK dumps),
 /// events as NDJSON or a JSON array, ListParticipants / GetParticipant, ListStageSessions /
 /// GetStageSession. gzip is undone by its magic bytes. A directory is read recursively, in
-/// sorted order, skipping hidden files. Each file is imported in one transaction. Context (stage, session,
-/// participant) comes from the record itself, then from keys on the page object, then from these
-/// flags.
+/// sorted order, skipping hidden files and links to directories. Each file is imported in one
+/// transaction. Context (stage, session, participant) comes from the record itself, then from
+/// keys on the page object, then from these flags.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Files or directories to read; `-` reads stdin
@@ -154,7 +167,7 @@ impl Global {
             .unwrap_or_else(|| PathBuf::from("stagelog.db"))
     }
 
-    pub fn busy_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(self.busy_timeout.clamp(0.0, 86_400.0))
+    pub fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
     }
 }

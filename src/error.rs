@@ -19,12 +19,17 @@ pub enum Error {
     #[error("{path}: {reason}")]
     BadFile { path: String, reason: String },
 
-    #[error("database {path}")]
+    #[error("database {path}: {}", sqlite_message(source))]
     Database {
         path: PathBuf,
-        #[source]
         source: rusqlite::Error,
     },
+
+    #[error(
+        "database {path} is locked by another writer, and stayed locked for --busy-timeout; \
+         try again later or raise --busy-timeout"
+    )]
+    Busy { path: PathBuf },
 
     #[error("cannot migrate database {path}")]
     Migration {
@@ -45,9 +50,12 @@ pub enum Error {
 
     #[error(
         "{path} is an SQLite database but not a stagelog one (it has tables and no stagelog \
-         schema history); refusing to write into it"
+         schema history); stagelog leaves it alone"
     )]
     NotStagelog { path: PathBuf },
+
+    #[error("{path} is not an SQLite database; stagelog leaves it alone")]
+    NotSqlite { path: PathBuf },
 
     #[error(
         "database {path} is at schema version {found} and this stagelog needs {needed}: run \
@@ -62,11 +70,17 @@ pub enum Error {
     #[error("no database at {0}: create one with `stagelog import` or `stagelog migrate`")]
     NoDatabase(PathBuf),
 
-    #[error("{name}")]
+    #[error("{name}: {}", sqlite_message(source))]
     Query {
         name: String,
-        #[source]
         source: rusqlite::Error,
+    },
+
+    #[error("cannot write {path}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
     },
 
     #[error("cannot write output")]
@@ -78,8 +92,27 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => 2,
-            Error::SchemaNewer { .. } | Error::NotStagelog { .. } => 4,
+            Error::SchemaNewer { .. } | Error::NotStagelog { .. } | Error::NotSqlite { .. } => 4,
             _ => 1,
+        }
+    }
+
+    /// Another process held the write lock (or won a race to create the database).
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Error::Busy { .. } => true,
+            Error::Database { source, .. } => is_busy(source),
+            Error::Migration { source, .. } => {
+                let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+                while let Some(e) = cause {
+                    if e.downcast_ref::<rusqlite::Error>().is_some_and(is_busy) {
+                        return true;
+                    }
+                    cause = e.source();
+                }
+                false
+            }
+            _ => false,
         }
     }
 
@@ -94,3 +127,19 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// SQLite's own message once: rusqlite's error text and its source both carry it.
+fn sqlite_message(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
+        rusqlite::Error::SqliteFailure(code, None) => code.to_string(),
+        other => other.to_string(),
+    }
+}

@@ -52,7 +52,9 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         let hidden = entry
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if !hidden {
+        // A link to a directory can loop back on the tree; links to files are read.
+        let linked_dir = entry.is_symlink() && entry.is_dir();
+        if !hidden && !linked_dir {
             walk(&entry, files)?;
         }
     }

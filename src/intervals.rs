@@ -108,9 +108,9 @@ fn is_stop(name: &str) -> bool {
     )
 }
 
-/// Derives a whole session. `events` may come in any order; `session_end_us` is the later of
-/// the session's last event and its recorded end time.
-pub fn derive_session(mut events: Vec<EventRow>, session_end_us: i64) -> Derived {
+/// Derives the intervals of the participants whose events are given (all of each one's events,
+/// in any order). `session_end_us` is the later of the session's last event and its recorded end.
+pub fn derive(mut events: Vec<EventRow>, session_end_us: i64) -> Derived {
     events.sort_by(|a, b| {
         (a.participant_key, a.time_us, rank(&a.name))
             .cmp(&(b.participant_key, b.time_us, rank(&b.name)))
@@ -413,7 +413,7 @@ mod tests {
 
     #[test]
     fn join_and_publish_at_one_instant_then_stop_and_leave_at_one_instant() {
-        let d = derive_session(
+        let d = derive(
             vec![
                 ev(4, "LEFT", 20),
                 ev(3, "PUBLISH_STOPPED", 20),
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn stop_and_restart_at_one_instant_is_a_republish() {
-        let d = derive_session(
+        let d = derive(
             vec![
                 ev(1, "JOINED", 0),
                 ev(2, "PUBLISH_STARTED", 1),
@@ -458,7 +458,7 @@ mod tests {
 
     #[test]
     fn the_same_pair_with_nothing_open_is_a_zero_length_publish() {
-        let d = derive_session(
+        let d = derive(
             vec![
                 ev(1, "JOINED", 0),
                 ev(2, "PUBLISH_STOPPED", 5),
@@ -480,7 +480,7 @@ mod tests {
 
     #[test]
     fn rejoin_at_the_instant_of_left_is_two_connections() {
-        let d = derive_session(
+        let d = derive(
             vec![
                 ev(1, "JOINED", 0),
                 ev(2, "JOINED", 4),
@@ -507,15 +507,15 @@ mod tests {
             ev(4, "PUBLISH_STOPPED", 6),
             ev(5, "LEFT", 6),
         ];
-        let forward = derive_session(events.clone(), 6 * S);
-        let backward = derive_session(events.into_iter().rev().collect(), 6 * S);
+        let forward = derive(events.clone(), 6 * S);
+        let backward = derive(events.into_iter().rev().collect(), 6 * S);
         assert_eq!(spans(&forward), spans(&backward));
         assert_eq!(order(&forward), order(&backward));
     }
 
     #[test]
     fn duplicate_starts_are_ignored_and_orphan_stops_close_nothing() {
-        let d = derive_session(
+        let d = derive(
             vec![
                 ev(1, "PUBLISH_STOPPED", 0),
                 ev(2, "JOINED", 1),
@@ -538,7 +538,7 @@ mod tests {
 
     #[test]
     fn left_closes_publishing_and_every_subscription() {
-        let d = derive_session(
+        let d = derive(
             vec![
                 ev(1, "JOINED", 0),
                 ev(2, "PUBLISH_STARTED", 1),
@@ -562,7 +562,7 @@ mod tests {
 
     #[test]
     fn subscribe_events_pair_by_remote_participant() {
-        let d = derive_session(
+        let d = derive(
             vec![
                 sub(1, "SUBSCRIBE_STARTED", 0, "a"),
                 sub(2, "SUBSCRIBE_STOPPED", 3, "b"),
@@ -585,7 +585,7 @@ mod tests {
     fn open_intervals_close_at_the_session_end_and_replications_stay_open() {
         let mut started = ev(3, "REPLICATION_STARTED", 2);
         started.destination_stage_arn = Some("arn:dst".into());
-        let d = derive_session(
+        let d = derive(
             vec![
                 ev(1, "JOINED", 0),
                 ev(2, "PUBLISH_STARTED", 1),
@@ -613,7 +613,7 @@ mod tests {
             destination_session_id: Some("st-d".into()),
             ..ev(key, name, t)
         };
-        let d = derive_session(
+        let d = derive(
             vec![
                 ev(1, "JOINED", 0),
                 rep(2, "REPLICATION_STARTED", 1, "arn:a"),
@@ -652,13 +652,13 @@ mod tests {
         let mut first = tx(1, 10, 11);
         first.time_us = 4 * S;
         // Identity order would put 2 (12 -> 13) before 3 (11 -> 12); the chain says otherwise.
-        let d = derive_session(vec![first, tx(2, 12, 13), tx(3, 11, 12)], 5 * S);
+        let d = derive(vec![first, tx(2, 12, 13), tx(3, 11, 12)], 5 * S);
         assert_eq!(order(&d), [(1, 1), (2, 3), (3, 2)]);
     }
 
     #[test]
     fn unknown_names_change_nothing_and_list_last() {
-        let d = derive_session(
+        let d = derive(
             vec![
                 ev(1, "JOINED", 0),
                 ev(2, "PARTICIPANT_MUTED", 0),

@@ -19,6 +19,15 @@ pub mod timestamp;
 
 pub use error::{Error, Result};
 
+/// `eprintln!` that never panics: a closed stderr must not stop an import halfway.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Runs a parsed command line; returns the exit code for a run that did not fail outright.
 pub fn run(cli: &cli::Cli) -> Result<u8> {
     use cli::Command;

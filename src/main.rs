@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.exit_code();
-            eprintln!("stagelog: {:#}", anyhow::Error::from(e));
+            stagelog::note!("stagelog: {:#}", anyhow::Error::from(e));
             ExitCode::from(code)
         }
     }

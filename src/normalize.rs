@@ -73,10 +73,11 @@ const TOKEN_FIELDS: [&str; 4] = ["capabilities", "attributes", "userId", "expira
 /// An exchanged participant token, in canonical form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    /// Sorted, without repeats, as a JSON array; `None` when the token lists none.
+    /// Sorted, without repeats, as a JSON array; `None` when the token lists none (an empty
+    /// list and an absent one are the same token).
     pub capabilities: Option<String>,
     pub user_id: Option<String>,
-    /// JSON object with sorted keys.
+    /// JSON object with sorted keys; `None` for an empty or absent one.
     pub attributes: Option<String>,
     pub expiration_time_us: Option<i64>,
     /// Unknown fields, as a JSON object with sorted keys.
@@ -478,7 +479,7 @@ fn token(value: Option<&Value>, key: &str) -> Result<Option<Token>, String> {
                 .collect::<Result<Vec<_>, _>>()?;
             names.sort();
             names.dedup();
-            Some(Value::from(names).to_string())
+            (!names.is_empty()).then(|| Value::from(names).to_string())
         }
         Some(other) => {
             return Err(format!(
@@ -492,7 +493,8 @@ fn token(value: Option<&Value>, key: &str) -> Result<Option<Token>, String> {
         user_id: fields.text("userId").map_err(|e| format!("{key}.{e}"))?,
         attributes: fields
             .object_json("attributes")
-            .map_err(|e| format!("{key}.{e}"))?,
+            .map_err(|e| format!("{key}.{e}"))?
+            .filter(|a| a != "{}"),
         expiration_time_us: fields
             .time("expirationTime")
             .map_err(|e| format!("{key}.{e}"))?,

@@ -36,7 +36,7 @@ pub fn sink<'w>(
         Format::Table => Box::new(TableSink::new(columns, out)),
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(out);
-            writer.write_record(&columns)?;
+            writer.write_record(&columns).map_err(csv_io)?;
             Box::new(CsvSink { writer })
         }
         Format::Json => Box::new(JsonSink {
@@ -126,10 +126,19 @@ struct CsvSink<'w> {
     writer: csv::Writer<&'w mut dyn Write>,
 }
 
+/// The csv crate wraps I/O errors; unwrapping keeps their kind, so a closed pipe stays one.
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
 impl Sink for CsvSink<'_> {
     fn row(&mut self, values: &[ValueRef<'_>]) -> std::io::Result<()> {
-        self.writer.write_record(values.iter().map(text))?;
-        Ok(())
+        self.writer
+            .write_record(values.iter().map(text))
+            .map_err(csv_io)
     }
 
     fn finish(mut self: Box<Self>) -> std::io::Result<()> {

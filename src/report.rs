@@ -55,26 +55,31 @@ pub fn run(
         name: label.to_string(),
         source,
     };
+    if sql.trim().is_empty() {
+        return Err(Error::Usage(format!("{label}: no statement given")));
+    }
     let mut stmt = conn.prepare(sql).map_err(|e| match e {
         rusqlite::Error::MultipleStatement => {
             Error::Usage(format!("{label}: give one statement at a time"))
         }
         e => query_error(e),
     })?;
-    if !stmt.readonly() {
+    // BEGIN, ATTACH and the like are "read-only" to SQLite but return no rows: not queries.
+    if !stmt.readonly() || stmt.column_count() == 0 {
         return Err(Error::Usage(format!(
-            "{label}: only read-only statements run here (SELECT, WITH, read-only PRAGMA)"
+            "{label}: only read-only queries that return rows run here (SELECT, WITH, \
+             read-only PRAGMA)"
         )));
     }
     for index in 1..=stmt.parameter_count() {
-        let name = stmt
-            .parameter_name(index)
-            .map(|n| n.trim_start_matches([':', '@', '$']).to_string())
-            .ok_or_else(|| {
-                Error::Usage(format!(
+        let name = match stmt.parameter_name(index) {
+            Some(n) if !n.starts_with('?') => n.trim_start_matches([':', '@', '$']).to_string(),
+            _ => {
+                return Err(Error::Usage(format!(
                     "{label}: positional parameters (?) are not supported; name them (:name)"
-                ))
-            })?;
+                )))
+            }
+        };
         let value = params.get(&name).ok_or_else(|| {
             Error::Usage(format!(
                 "{label}: no value for parameter :{name} (give -p {name} VALUE)"
@@ -84,16 +89,20 @@ pub fn run(
     }
     let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
     let width = columns.len();
-    let mut sink = output::sink(format, columns, out)?;
     let mut rows = stmt.raw_query();
+    // The first row is fetched before anything is written: a query that fails at once leaves
+    // no stray header behind.
+    let mut next = rows.next().map_err(query_error)?;
+    let mut sink = output::sink(format, columns, out)?;
     let mut count = 0;
-    while let Some(row) = rows.next().map_err(query_error)? {
+    while let Some(row) = next {
         let values = (0..width)
             .map(|i| row.get_ref(i))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(query_error)?;
         sink.row(&values)?;
         count += 1;
+        next = rows.next().map_err(query_error)?;
     }
     sink.finish()?;
     Ok(count)

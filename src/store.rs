@@ -1,9 +1,9 @@
 //! Storing: the SQLite file, its pragmas and migrations, and the per-file write transaction that
 //! inserts normalized records idempotently and re-derives intervals for the sessions it touched.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{named_params, params, Connection, OpenFlags, Transaction};
 
@@ -36,32 +36,51 @@ pub fn supported_version() -> i64 {
 
 impl Store {
     /// Opens (creating if needed) and migrates a database for writing. A database from a newer
-    /// stagelog, or an SQLite file that is not stagelog's, is refused before anything is written.
+    /// stagelog, or a file that is not stagelog's, is refused before anything is written (WAL
+    /// mode and refinery's history table are both writes).
     pub fn open_for_writing(path: &Path, busy_timeout: Duration) -> Result<Store> {
         let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
         };
-        store.set_pragmas(busy_timeout, true)?;
-        let found = store.schema_version()?;
-        let supported = supported_version();
-        if found > supported {
-            return Err(Error::SchemaNewer {
-                path: store.path,
-                found,
-                supported,
-            });
+        store.set_pragmas(busy_timeout, &[("foreign_keys", "ON")])?;
+        // Two processes opening a new database at once would both see it unmigrated, and
+        // SQLite answers the loser of the race "busy" without waiting. An advisory lock on the
+        // file (separate from SQLite's own locks, which `sqlite3` users keep seeing as usual)
+        // makes the check-and-migrate step one process at a time.
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let deadline = Instant::now() + busy_timeout;
+        while let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+            if Instant::now() >= deadline {
+                return Err(Error::Busy { path: store.path });
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        if found < supported {
+        store.prepare_for_writing(busy_timeout)?;
+        drop(file);
+        Ok(store)
+    }
+
+    fn prepare_for_writing(&mut self, busy_timeout: Duration) -> Result<()> {
+        let found = self.checked_version()?;
+        // WAL lets reports and `sqlite3` read while a nightly import writes.
+        self.set_pragmas(
+            busy_timeout,
+            &[("journal_mode", "WAL"), ("synchronous", "NORMAL")],
+        )?;
+        if found < supported_version() {
             embedded::migrations::runner()
-                .run(&mut store.conn)
+                .run(&mut self.conn)
                 .map_err(|e| Error::Migration {
-                    path: path.to_path_buf(),
+                    path: self.path.clone(),
                     source: Box::new(e),
                 })?;
         }
-        Ok(store)
+        Ok(())
     }
 
     /// Opens an existing, current database read-only: `report` and `sql` never write.
@@ -75,16 +94,12 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         };
-        store.set_pragmas(busy_timeout, false)?;
-        let found = store.schema_version()?;
+        store.set_pragmas(
+            busy_timeout,
+            &[("foreign_keys", "ON"), ("query_only", "ON")],
+        )?;
+        let found = store.checked_version()?;
         let needed = supported_version();
-        if found > needed {
-            return Err(Error::SchemaNewer {
-                path: store.path,
-                found,
-                supported: needed,
-            });
-        }
         if found < needed {
             return Err(Error::NeedsMigration {
                 path: store.path,
@@ -95,21 +110,29 @@ impl Store {
         Ok(store)
     }
 
-    fn set_pragmas(&self, busy_timeout: Duration, writable: bool) -> Result<()> {
-        let conn = &self.conn;
+    fn set_pragmas(&self, busy_timeout: Duration, pragmas: &[(&str, &str)]) -> Result<()> {
         let set = || -> rusqlite::Result<()> {
-            conn.busy_timeout(busy_timeout)?;
-            conn.pragma_update(None, "foreign_keys", "ON")?;
-            if writable {
-                // WAL lets reports and `sqlite3` read while a nightly import writes.
-                conn.pragma_update(None, "journal_mode", "WAL")?;
-                conn.pragma_update(None, "synchronous", "NORMAL")?;
-            } else {
-                conn.pragma_update(None, "query_only", "ON")?;
+            self.conn.busy_timeout(busy_timeout)?;
+            for (name, value) in pragmas {
+                self.conn.pragma_update(None, name, value)?;
             }
             Ok(())
         };
         set().map_err(|e| db_error(&self.path, e))
+    }
+
+    /// The applied schema version, refusing a database newer than this binary.
+    fn checked_version(&self) -> Result<i64> {
+        let found = self.schema_version()?;
+        let supported = supported_version();
+        if found > supported {
+            return Err(Error::SchemaNewer {
+                path: self.path.clone(),
+                found,
+                supported,
+            });
+        }
+        Ok(found)
     }
 
     /// The applied schema version: 0 for an empty file. Errors for a foreign SQLite file.
@@ -119,7 +142,12 @@ impl Store {
             .query_row(include_str!("store/table_count.sql"), [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
-            .map_err(|e| db_error(&self.path, e))?;
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => Error::NotSqlite {
+                    path: self.path.clone(),
+                },
+                _ => db_error(&self.path, e),
+            })?;
         if history == 0 {
             return if tables == 0 {
                 Ok(0)
@@ -168,12 +196,17 @@ impl Store {
             stages: HashMap::new(),
             sessions: HashMap::new(),
             participants: HashMap::new(),
-            touched: BTreeSet::new(),
+            touched: BTreeMap::new(),
         })
     }
 }
 
 fn db_error(path: &Path, source: rusqlite::Error) -> Error {
+    if crate::error::is_busy(&source) {
+        return Error::Busy {
+            path: path.to_path_buf(),
+        };
+    }
     Error::Database {
         path: path.to_path_buf(),
         source,
@@ -219,7 +252,9 @@ pub struct FileWriter<'c> {
     stages: HashMap<String, i64>,
     sessions: HashMap<(i64, String), i64>,
     participants: HashMap<(i64, String), i64>,
-    touched: BTreeSet<i64>,
+    /// Sessions this file changed, with the participants that got new events: only those are
+    /// re-derived, so importing a session's pages one file at a time stays linear.
+    touched: BTreeMap<i64, BTreeSet<i64>>,
 }
 
 impl FileWriter<'_> {
@@ -313,7 +348,10 @@ impl FileWriter<'_> {
             })
             .map_err(|err| self.err(err))?;
         if inserted == 1 {
-            self.touched.insert(session_key);
+            self.touched
+                .entry(session_key)
+                .or_default()
+                .insert(participant_key);
         }
         Ok(inserted == 1)
     }
@@ -327,7 +365,7 @@ impl FileWriter<'_> {
             .map_err(|e| self.err(e))?;
         if changed > 0 {
             // A later end time moves where open intervals close.
-            self.touched.insert(session_key);
+            self.touched.entry(session_key).or_default();
         }
         Ok(())
     }
@@ -394,16 +432,17 @@ impl FileWriter<'_> {
                 },
             )
             .map_err(|e| self.err(e))?;
-        for &session_key in &self.touched {
-            self.derive(session_key)?;
+        for (&session_key, participants) in &self.touched {
+            self.derive(session_key, participants)?;
         }
         let path = self.path;
         self.tx.commit().map_err(|e| db_error(&path, e))
     }
 
-    /// Recomputes a session's intervals from all its stored events: a later import that adds
-    /// events to one participant, or a later end time, can change the others' figures.
-    fn derive(&self, session_key: i64) -> Result<()> {
+    /// Recomputes the intervals of the given participants from all their stored events, then
+    /// moves the session's still-open intervals to its (possibly later) end: a later import that
+    /// adds events to one participant, or a later end time, can change the others' figures.
+    fn derive(&self, session_key: i64, participants: &BTreeSet<i64>) -> Result<()> {
         let run = || -> rusqlite::Result<()> {
             let end: i64 =
                 self.tx
@@ -412,9 +451,10 @@ impl FileWriter<'_> {
                     })?;
             let mut select = self
                 .tx
-                .prepare_cached(include_str!("store/session_events.sql"))?;
-            let events = select
-                .query_map([session_key], |r| {
+                .prepare_cached(include_str!("store/participant_events.sql"))?;
+            let mut events = Vec::new();
+            for &participant_key in participants {
+                let rows = select.query_map([session_key, participant_key], |r| {
                     Ok(EventRow {
                         event_key: r.get(0)?,
                         participant_key: r.get(1)?,
@@ -427,14 +467,19 @@ impl FileWriter<'_> {
                         new_token_key: r.get(8)?,
                         identity: r.get(9)?,
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let derived = intervals::derive_session(events, end);
+                })?;
+                for row in rows {
+                    events.push(row?);
+                }
+                self.tx
+                    .prepare_cached(include_str!("store/clear_intervals.sql"))?
+                    .execute([session_key, participant_key])?;
+                self.tx
+                    .prepare_cached(include_str!("store/clear_replications.sql"))?
+                    .execute([session_key, participant_key])?;
+            }
+            let derived = intervals::derive(events, end);
 
-            self.tx
-                .execute(include_str!("store/clear_intervals.sql"), [session_key])?;
-            self.tx
-                .execute(include_str!("store/clear_replications.sql"), [session_key])?;
             let mut insert = self
                 .tx
                 .prepare_cached(include_str!("store/insert_interval.sql"))?;
@@ -472,6 +517,9 @@ impl FileWriter<'_> {
             for a in &derived.applied {
                 order.execute(params![a.event_key, a.seq, a.step])?;
             }
+            self.tx
+                .prepare_cached(include_str!("store/move_session_end.sql"))?
+                .execute([session_key, end])?;
             Ok(())
         };
         run().map_err(|e| self.err(e))

@@ -4,6 +4,7 @@
 //! an optional fraction of 1–9 digits (digits past the sixth are truncated, not rounded, so that
 //! two spellings of one instant get one identity), then `Z`, `z`, `±HH:MM` or `±HHMM`. A time
 //! without an offset is refused rather than read as local time. JSON numbers are epoch seconds.
+//! Times before 1970 are refused: no IVS event has one, and stored times stay non-negative.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -83,13 +84,17 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, TimeError> {
     let time = NaiveTime::from_hms_opt(hour, minute, second)
         .ok_or_else(|| TimeError("no such time of day".into()))?;
     let local = NaiveDateTime::new(date, time).and_utc().timestamp() + leap;
-    Ok((local - offset_seconds) * 1_000_000 + i64::from(micros))
+    let us = (local - offset_seconds) * 1_000_000 + i64::from(micros);
+    if us < 0 {
+        return fail("before 1970: not a time IVS can have written");
+    }
+    Ok(us)
 }
 
 /// Epoch seconds (integer or fractional, as some exporters write them) into microseconds.
 pub fn from_epoch_seconds(seconds: f64) -> Result<i64, TimeError> {
-    // Years 0001..=9999 keep every report's text form valid.
-    const RANGE: std::ops::RangeInclusive<f64> = -62_135_596_800.0..=253_402_300_799.0;
+    // 1970 to 9999: IVS times, and what the reports' text forms can show.
+    const RANGE: std::ops::RangeInclusive<f64> = 0.0..=253_402_300_799.0;
     if !seconds.is_finite() || !RANGE.contains(&seconds) {
         return fail("epoch seconds out of range");
     }
@@ -176,6 +181,7 @@ mod tests {
             "2023-04-26T24:00:00Z",
             "2023-04-26T20:36:28+25:00",
             "2023-04-26T20:36:28 UTC",
+            "1969-12-31T23:59:59.5Z",
             "26/04/2023 20:36:28",
             "",
             "yesterday",

@@ -62,7 +62,8 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<u8> {
     let path = match &global.db {
         Some(path) if path.exists() => {
             return Err(Error::Usage(format!(
-                "{} exists; the demo writes a fresh database (omit --db to use {DEFAULT_DB})",
+                "{} (from --db or STAGELOG_DB) exists; the demo writes a fresh database: name \
+                 a new file, or unset both to use {DEFAULT_DB}",
                 path.display()
             )))
         }
@@ -92,8 +93,9 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<u8> {
         .map(|k| (k.to_string(), Value::Null))
         .collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for r in report::all() {
-        writeln!(out, "\n## {}: {}\n", r.name, r.description())?;
+    for (i, r) in report::all().enumerate() {
+        let gap = if i == 0 { "" } else { "\n" };
+        writeln!(out, "{gap}## {}: {}\n", r.name, r.description())?;
         report::run(
             store.connection(),
             r.name,
@@ -104,7 +106,7 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<u8> {
         )?;
     }
     out.flush()?;
-    eprintln!(
+    crate::note!(
         "\nThe database is {}: explore it with `stagelog --db {0} sql \"SELECT * FROM event_list\"` \
          or `sqlite3 {0}`.",
         path.display()

@@ -19,6 +19,12 @@ pub fn run(global: &Global, args: &ImportArgs) -> Result<u8> {
         participant_id: args.participant_id.clone(),
     };
     let files = formats::expand_paths(&args.paths)?;
+    if files.is_empty() {
+        crate::note!(
+            "nothing to import: no files under {}",
+            args.paths.join(", ")
+        );
+    }
     let mut store = Store::open_for_writing(&global.db_path(), global.busy_timeout())?;
     let inputs = files
         .iter()
@@ -39,12 +45,12 @@ pub fn import_all(store: &mut Store, inputs: impl Iterator<Item = Result<(Input,
         });
         match outcome {
             Ok((name, counts)) => {
-                eprintln!("{name}: {}", summary(&counts));
+                crate::note!("{name}: {}", summary(&counts));
                 total += counts;
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("stagelog: {:#}", anyhow::Error::from(e));
+                crate::note!("stagelog: {:#}", anyhow::Error::from(e));
             }
         }
     }
@@ -54,7 +60,7 @@ pub fn import_all(store: &mut Store, inputs: impl Iterator<Item = Result<(Input,
         } else {
             String::new()
         };
-        eprintln!("total, {files} files{failures}: {}", summary(&total));
+        crate::note!("total, {files} files{failures}: {}", summary(&total));
     }
     if failed > 0 {
         1
@@ -67,7 +73,7 @@ pub fn import_all(store: &mut Store, inputs: impl Iterator<Item = Result<(Input,
 
 fn summary(c: &Counts) -> String {
     format!(
-        "{} read, {} new, {} duplicate, {} merged, {} rejected; unknown: {} names, {} error codes, {} fields",
+        "{} read, {} new, {} duplicate, {} merged, {} rejected; unknown names {}, error codes {}, fields {}",
         c.read,
         c.inserted,
         c.duplicate,
@@ -98,7 +104,8 @@ fn import_file(store: &mut Store, input: &Input, flags: &Flags) -> Result<Counts
     let mut writer = store.begin_file(&info)?;
     let mut counts = Counts::default();
     let mut shown = Vec::new();
-    let mut missing_context = 0;
+    // Records rejected only for want of a stage or session, and the first one's reason.
+    let mut missing_context = (0, String::new());
     for item in &parsed.items {
         counts.read += 1;
         match normalize::normalize(item, flags) {
@@ -124,7 +131,12 @@ fn import_file(store: &mut Store, input: &Input, flags: &Flags) -> Result<Counts
             }
             Err(reject) => {
                 counts.rejected += 1;
-                missing_context += usize::from(reject.missing_context);
+                if reject.missing_context {
+                    if missing_context.0 == 0 {
+                        missing_context.1.clone_from(&reject.reason);
+                    }
+                    missing_context.0 += 1;
+                }
                 writer.reject(&reject)?;
                 if shown.len() < REJECTS_SHOWN {
                     shown.push(format!("  rejected {}: {}", reject.position, reject.reason));
@@ -132,19 +144,18 @@ fn import_file(store: &mut Store, input: &Input, flags: &Flags) -> Result<Counts
             }
         }
     }
-    if missing_context > 0 && missing_context == counts.read {
+    if counts.read > 0 && missing_context.0 == counts.read {
         return Err(bad_file(format!(
-            "{} records do not say which stage and session they belong to: pass \
-             --stage-arn and --session-id (or put stageArn and sessionId keys on the page)",
-            parsed.format
+            "nothing imported: no {} record says where it belongs ({})",
+            parsed.format, missing_context.1
         )));
     }
     writer.commit(&counts)?;
     for line in shown {
-        eprintln!("{}: {line}", input.name);
+        crate::note!("{}: {line}", input.name);
     }
     if counts.rejected > REJECTS_SHOWN {
-        eprintln!(
+        crate::note!(
             "{}:   … and {} more; see the rejects table",
             input.name,
             counts.rejected - REJECTS_SHOWN

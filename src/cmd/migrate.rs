@@ -7,7 +7,7 @@ use crate::store::{self, Store};
 pub fn run(global: &Global) -> Result<u8> {
     let path = global.db_path();
     Store::open_for_writing(&path, global.busy_timeout())?;
-    eprintln!(
+    crate::note!(
         "{}: schema at version {}",
         path.display(),
         store::supported_version()

@@ -1,7 +1,6 @@
 //! `stagelog report`: run a canned report from `queries/` with filters bound as parameters.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use rusqlite::types::Value;
 
@@ -12,12 +11,14 @@ use crate::store::Store;
 use crate::timestamp;
 
 pub fn run(global: &Global, args: &ReportArgs) -> Result<u8> {
+    let db = global.db_path();
     if args.list {
-        let mut out = super::open_output(args.output.output.as_deref())?;
-        for r in report::all() {
-            writeln!(out, "{:<18} {}", r.name, r.description())?;
-        }
-        out.flush()?;
+        super::with_output(args.output.output.as_deref(), &db, |out| {
+            for r in report::all() {
+                writeln!(out, "{:<18} {}", r.name, r.description())?;
+            }
+            Ok(())
+        })?;
         return Ok(0);
     }
     let name = args.name.as_deref().unwrap_or_default();
@@ -29,17 +30,18 @@ pub fn run(global: &Global, args: &ReportArgs) -> Result<u8> {
         ))
     })?;
     let params = filters(args)?;
-    let store = Store::open_read_only(&global.db_path(), global.busy_timeout())?;
-    let mut out = super::open_output(args.output.output.as_deref())?;
-    report::run(
-        store.connection(),
-        &format!("report {}", report.name),
-        report.sql,
-        &params,
-        args.output.format,
-        &mut out,
-    )?;
-    out.flush()?;
+    let store = Store::open_read_only(&db, global.busy_timeout())?;
+    super::with_output(args.output.output.as_deref(), &db, |out| {
+        report::run(
+            store.connection(),
+            &format!("report {}", report.name),
+            report.sql,
+            &params,
+            args.output.format,
+            out,
+        )
+        .map(drop)
+    })?;
     Ok(0)
 }
 

@@ -1,7 +1,6 @@
 //! `stagelog sql`: ad-hoc read-only SQL with named parameters, in any output format.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use rusqlite::types::Value;
@@ -21,17 +20,19 @@ pub fn run(global: &Global, args: &SqlArgs) -> Result<u8> {
             (name, Value::Text(pair[1].clone()))
         })
         .collect();
-    let store = Store::open_read_only(&global.db_path(), global.busy_timeout())?;
-    let mut out = super::open_output(args.output.output.as_deref())?;
-    report::run(
-        store.connection(),
-        &label,
-        &sql,
-        &params,
-        args.output.format,
-        &mut out,
-    )?;
-    out.flush().map_err(Error::Output)?;
+    let db = global.db_path();
+    let store = Store::open_read_only(&db, global.busy_timeout())?;
+    super::with_output(args.output.output.as_deref(), &db, |out| {
+        report::run(
+            store.connection(),
+            &label,
+            &sql,
+            &params,
+            args.output.format,
+            out,
+        )
+        .map(drop)
+    })?;
     Ok(0)
 }
 

@@ -1,1 +1,1 @@
-DELETE FROM replications WHERE session_key = ?1
+DELETE FROM replications WHERE session_key = ?1 AND participant_key = ?2

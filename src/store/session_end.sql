@@ -1,4 +1,4 @@
 -- The session end that open intervals close at: its last event, or its recorded end if later.
 SELECT max(
-    (SELECT max(event_time_us) FROM events WHERE session_key = ?1),
+    coalesce((SELECT max(event_time_us) FROM events WHERE session_key = ?1), 0),
     coalesce((SELECT end_time_us FROM sessions WHERE session_key = ?1), 0))
