@@ -183,24 +183,33 @@ impl Participant {
         }
     }
 
-    /// Token exchanges of one instant go in chain order: the one whose previous token is the
-    /// last new token first. The rest keep their rank order.
+    /// Token exchanges of one instant go in chain order: first the one whose previous token is
+    /// the last new token; failing that, one that continues no other exchange of the instant (a
+    /// chain's head). Everything else keeps its rank order.
     fn chain_token_exchanges<'e>(&self, mut pending: Vec<&'e EventRow>) -> Vec<&'e EventRow> {
         let mut ordered = Vec::with_capacity(pending.len());
         let mut last_new = self.last_new_token;
         while !pending.is_empty() {
-            let next = pending
+            // Exchanges follow JOIN_ERROR and JOINED in rank, so they are reordered only once
+            // those have gone.
+            let exchanges = pending
                 .iter()
-                .position(|e| {
-                    e.name == "TOKEN_EXCHANGED"
-                        && last_new.is_some()
-                        && e.previous_token_key == last_new
+                .take_while(|e| e.name == "TOKEN_EXCHANGED")
+                .count();
+            let run = &pending[..exchanges];
+            let continues_last = run
+                .iter()
+                .position(|e| last_new.is_some() && e.previous_token_key == last_new);
+            let chain_head = || {
+                run.iter().position(|e| {
+                    !run.iter().any(|other| {
+                        !std::ptr::eq(*other, *e)
+                            && other.new_token_key.is_some()
+                            && other.new_token_key == e.previous_token_key
+                    })
                 })
-                .filter(|&i| {
-                    // Only reorder within the run of exchanges, never ahead of a JOINED.
-                    pending[..i].iter().all(|e| e.name == "TOKEN_EXCHANGED")
-                })
-                .unwrap_or(0);
+            };
+            let next = continues_last.or_else(chain_head).unwrap_or(0);
             let event = pending.remove(next);
             if event.name == "TOKEN_EXCHANGED" {
                 last_new = event.new_token_key;
@@ -654,6 +663,17 @@ mod tests {
         // Identity order would put 2 (12 -> 13) before 3 (11 -> 12); the chain says otherwise.
         let d = derive(vec![first, tx(2, 12, 13), tx(3, 11, 12)], 5 * S);
         assert_eq!(order(&d), [(1, 1), (2, 3), (3, 2)]);
+    }
+
+    #[test]
+    fn with_no_earlier_exchange_the_chain_head_goes_first() {
+        let tx = |key, prev, new| EventRow {
+            previous_token_key: Some(prev),
+            new_token_key: Some(new),
+            ..ev(key, "TOKEN_EXCHANGED", 5)
+        };
+        let d = derive(vec![tx(1, 21, 22), tx(2, 20, 21)], 5 * S);
+        assert_eq!(order(&d), [(1, 2), (2, 1)]);
     }
 
     #[test]
