@@ -1,22 +1,24 @@
-//! Reading input: bytes from files, directories or stdin (gzip detected by its magic bytes), then
-//! the JSON shapes AWS tools write, recognized from content and never from the file name.
+//! Reading input: files, directories and stdin, gzip found by its magic bytes, UTF-16 decoded by
+//! its byte-order mark; then the JSON shapes AWS tools write, recognized from content, never
+//! from the file name.
 //!
 //! A file is a stream of top-level JSON values: one response document, NDJSON, a JSON array, or
-//! values written back to back. Each value becomes one or more [`Item`]s with a position a user
-//! can find again (`line 3`, `line 1: $.events[2]`).
+//! values written back to back. Records are handed on one at a time, each parsed from its own
+//! bytes, so memory stays flat whatever the file's size. Every record has a position a user can
+//! find again: `line 3`, or `line 7: $.events[2]` inside a response document.
 
-use std::io::Read;
+mod scanner;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-
-/// One input's bytes, already decompressed, with the name it is reported under.
-pub struct Input {
-    pub name: String,
-    pub bytes: Vec<u8>,
-}
+use scanner::{ScanError, Scanner};
 
 /// Expands the command-line paths: `-` is stdin, a directory is walked recursively in sorted
 /// order so that runs are deterministic.
@@ -61,36 +63,132 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Reads one path (or stdin for `-`) and undoes gzip compression.
-pub fn read_input(path: &Path) -> Result<Input> {
-    let name = if path.as_os_str() == "-" {
-        "<stdin>".to_string()
-    } else {
-        path.display().to_string()
-    };
-    let read_error = |source| Error::Read {
-        path: name.clone(),
-        source,
-    };
-    let mut raw = Vec::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut raw).map_err(read_error)?;
-    } else {
-        raw = std::fs::read(path).map_err(read_error)?;
-    }
-    let bytes = decompress(raw).map_err(read_error)?;
-    Ok(Input { name, bytes })
+/// One input: its name in messages, the SHA-256 of its bytes as stored, and a way to read it
+/// (again, when a page's context turns up after its records).
+pub struct Source {
+    pub name: String,
+    pub content_sha256: String,
+    origin: Origin,
 }
 
-/// gzip by its magic bytes; every member of a multi-member file is read.
-pub fn decompress(raw: Vec<u8>) -> std::io::Result<Vec<u8>> {
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out)?;
-        Ok(out)
-    } else {
-        Ok(raw)
+enum Origin {
+    File(PathBuf),
+    /// stdin, copied to an unnamed temporary file so that it can be read twice.
+    Spooled(std::fs::File),
+    Embedded(&'static [u8]),
+}
+
+impl Source {
+    /// Opens a path, or stdin for `-`, and hashes its content.
+    pub fn open(path: &Path) -> Result<Source> {
+        let stdin = path.as_os_str() == "-";
+        let name = if stdin {
+            "<stdin>".to_string()
+        } else {
+            path.display().to_string()
+        };
+        let read_error = |source| Error::Read {
+            path: name.clone(),
+            source,
+        };
+        let mut hasher = Hashing(Sha256::new());
+        let origin = if stdin {
+            let mut spool = tempfile::tempfile().map_err(read_error)?;
+            let mut tee = Tee {
+                file: &mut spool,
+                hasher: &mut hasher,
+            };
+            std::io::copy(&mut std::io::stdin().lock(), &mut tee).map_err(read_error)?;
+            Origin::Spooled(spool)
+        } else {
+            let mut file = std::fs::File::open(path).map_err(read_error)?;
+            std::io::copy(&mut file, &mut hasher).map_err(read_error)?;
+            Origin::File(path.to_path_buf())
+        };
+        Ok(Source {
+            name,
+            content_sha256: hex(&hasher.0.finalize()),
+            origin,
+        })
     }
+
+    /// A source compiled into the binary (the demo's sample).
+    pub fn embedded(name: String, bytes: &'static [u8]) -> Source {
+        Source {
+            name,
+            content_sha256: hex(&Sha256::digest(bytes)),
+            origin: Origin::Embedded(bytes),
+        }
+    }
+
+    /// The content from its start: decompressed, and decoded to UTF-8 when it is UTF-16.
+    pub fn reader(&self) -> Result<Box<dyn Read + '_>> {
+        let read_error = |source| Error::Read {
+            path: self.name.clone(),
+            source,
+        };
+        let raw: Box<dyn Read> = match &self.origin {
+            Origin::File(path) => Box::new(std::fs::File::open(path).map_err(read_error)?),
+            Origin::Spooled(file) => {
+                let mut file = file.try_clone().map_err(read_error)?;
+                file.rewind().map_err(read_error)?;
+                Box::new(file)
+            }
+            Origin::Embedded(bytes) => Box::new(*bytes),
+        };
+        let mut buffered = BufReader::new(raw);
+        let gzip = buffered
+            .fill_buf()
+            .map_err(read_error)?
+            .starts_with(&[0x1f, 0x8b]);
+        let plain: Box<dyn Read> = if gzip {
+            Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        // UTF-16 (Windows PowerShell's `>`) is transcoded; UTF-8 passes through unchanged, so
+        // that invalid bytes are caught in the record that holds them.
+        Ok(Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .utf8_passthru(true)
+                .strip_bom(true)
+                .build(plain),
+        ))
+    }
+}
+
+struct Hashing(Sha256);
+
+impl Write for Hashing {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Tee<'a> {
+    file: &'a mut std::fs::File,
+    hasher: &'a mut Hashing,
+}
+
+impl Write for Tee<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(bytes)?;
+        self.hasher.write_all(&bytes[..n])?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What a JSON value was recognized as.
@@ -105,104 +203,75 @@ pub enum ItemKind {
 }
 
 /// Context written on a response page by scripts that save the request beside it.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct PageContext {
     pub stage_arn: Option<Value>,
     pub session_id: Option<Value>,
     pub participant_id: Option<Value>,
 }
 
+impl PageContext {
+    fn set(&mut self, key: &str, value: Value) -> bool {
+        let slot = match key {
+            "stageArn" => &mut self.stage_arn,
+            "sessionId" => &mut self.session_id,
+            "participantId" => &mut self.participant_id,
+            _ => return false,
+        };
+        *slot = Some(value);
+        true
+    }
+}
+
 /// One record of a file, ready for normalizing.
 #[derive(Debug)]
-pub struct Item {
+pub struct Item<'a> {
     pub position: String,
     /// `None` when the value is not any shape stagelog reads; it is then rejected.
     pub kind: Option<ItemKind>,
     pub value: Value,
-    pub page: std::rc::Rc<PageContext>,
+    /// The record's bytes as written.
+    pub raw: &'a [u8],
+    pub page: Rc<PageContext>,
 }
 
-/// A whole file, parsed.
-pub struct Parsed {
+/// What the reader hands on: a record, or a part of the file that is not one.
+pub enum Piece<'a> {
+    Record(Item<'a>),
+    Broken {
+        position: String,
+        reason: String,
+        raw: &'a [u8],
+    },
+}
+
+/// Why reading a file stopped before its end.
+#[derive(Debug)]
+pub enum Stop<E> {
+    /// The file is not JSON as a whole (a broken response document, a top-level array).
+    Invalid(String),
+    /// The `page`-th response document named its context after its records: read the file
+    /// again with that context known from the start.
+    LateContext { page: usize, context: PageContext },
+    /// The receiver of the records failed.
+    Sink(E),
+}
+
+impl<E> From<std::io::Error> for Stop<E> {
+    fn from(e: std::io::Error) -> Self {
+        Stop::Invalid(format!("cannot read: {e}"))
+    }
+}
+
+/// What was learned about a file while reading it.
+#[derive(Debug, Default)]
+pub struct Outline {
     /// The formats found, e.g. `list-participant-events` or `events-ndjson`.
     pub format: String,
-    pub items: Vec<Item>,
-}
-
-/// Parses a file's bytes. Fails as a whole (with line and column) when the bytes are not JSON.
-pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut values = Vec::new();
-    let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<Value>();
-    let mut start = 0;
-    while let Some(next) = stream.next() {
-        let value = next.map_err(|e| describe_json_error(&e))?;
-        let skipped = text[start..]
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
-        values.push((start + skipped, value));
-        start = stream.byte_offset();
-    }
-    if values.is_empty() {
-        return Err("no JSON value in the file (it is empty)".into());
-    }
-
-    let mut formats: Vec<&'static str> = Vec::new();
-    let mut items = Vec::new();
-    let several = values.len() > 1;
-    let mut lines = LineCounter::new(text);
-    for (offset, value) in values {
-        let line = lines.line_at(offset);
-        let format = classify_top(value, &format!("line {line}"), several, &mut items);
-        if !formats.contains(&format) {
-            formats.push(format);
-        }
-    }
-    Ok(Parsed {
-        format: formats.join("+"),
-        items,
-    })
-}
-
-fn describe_json_error(e: &serde_json::Error) -> String {
-    let what = e.to_string();
-    // serde_json appends " at line L column C"; state the position first, as compilers do.
-    let reason = what
-        .rsplit_once(" at line ")
-        .map_or(what.as_str(), |(r, _)| r);
-    format!(
-        "invalid JSON at line {} column {}: {reason}",
-        e.line(),
-        e.column()
-    )
-}
-
-/// Turns byte offsets into 1-based line numbers; offsets are asked for in increasing order.
-struct LineCounter<'a> {
-    text: &'a [u8],
-    counted_to: usize,
-    line: usize,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(text: &'a [u8]) -> Self {
-        LineCounter {
-            text,
-            counted_to: 0,
-            line: 1,
-        }
-    }
-
-    fn line_at(&mut self, offset: usize) -> usize {
-        let newlines = self.text[self.counted_to..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.line += newlines;
-        self.counted_to = offset;
-        self.line
-    }
+    /// Records in which a lone UTF-16 surrogate escape was replaced by U+FFFD.
+    pub lone_surrogates: usize,
+    /// Keys of response documents that stagelog does not know.
+    pub unknown_page_keys: usize,
 }
 
 /// Response documents are recognized by their one list (or object) key.
@@ -214,152 +283,660 @@ const RESPONSE_KEYS: [(&str, ItemKind, &str); 5] = [
     ("stageSession", ItemKind::Session, "get-stage-session"),
 ];
 
-fn classify_top(value: Value, line: &str, several: bool, items: &mut Vec<Item>) -> &'static str {
-    match value {
-        Value::Array(elements) => {
-            for (i, element) in elements.into_iter().enumerate() {
-                let position = format!("{line}: $[{i}]");
-                classify_object(element, position, items);
-            }
-            "events-json-array"
-        }
-        value => {
-            let format = classify_object(value, line.to_string(), items);
-            if format == "event" {
-                if several {
-                    "events-ndjson"
-                } else {
-                    "event"
-                }
-            } else {
-                format
-            }
-        }
-    }
-}
+/// Keys a response document may carry besides its records.
+const PAGE_KEYS: [&str; 5] = [
+    "nextToken",
+    "ResponseMetadata",
+    "stageArn",
+    "sessionId",
+    "participantId",
+];
 
-/// Classifies one object, expanding response documents into their records.
-fn classify_object(value: Value, position: String, items: &mut Vec<Item>) -> &'static str {
-    let Value::Object(mut object) = value else {
-        items.push(unrecognized(position, value));
-        return "unrecognized";
+/// Reads a whole file, handing each record (or broken line) to `sink` in file order.
+///
+/// `presets` gives the context of response documents (by their order in the file) that named
+/// it only after their records. A broken line among top-level records is handed on as
+/// [`Piece::Broken`] and reading goes on at the next line; a broken response document or
+/// top-level array stops the file.
+pub fn read<E>(
+    input: impl Read,
+    presets: &HashMap<usize, PageContext>,
+    sink: impl FnMut(Piece<'_>) -> Result<(), E>,
+) -> Result<Outline, Stop<E>> {
+    let mut reader = Reader {
+        scanner: Scanner::new(input),
+        presets,
+        sink,
+        outline: Outline::default(),
+        formats: Vec::new(),
+        pages: 0,
+        top_level_records: 0,
     };
-    for (key, kind, format) in RESPONSE_KEYS {
-        let Some(body) = object.remove(key) else {
-            continue;
-        };
-        let page = std::rc::Rc::new(page_context(&object));
-        let base = if position.contains('$') {
-            format!("{position}.{key}")
-        } else {
-            format!("{position}: $.{key}")
-        };
-        match body {
-            Value::Array(records) => {
-                for (i, record) in records.into_iter().enumerate() {
-                    items.push(Item {
-                        position: format!("{base}[{i}]"),
-                        kind: Some(kind),
-                        value: record,
-                        page: page.clone(),
-                    });
+    reader.run()?;
+    let mut outline = reader.outline;
+    outline.format = match reader.formats.as_slice() {
+        [] => {
+            return Err(Stop::Invalid(
+                "no JSON value in the file (it is empty)".into(),
+            ))
+        }
+        [only] if *only == "event" && reader.top_level_records > 1 => "events-ndjson".into(),
+        formats => formats.join("+"),
+    };
+    Ok(outline)
+}
+
+struct Reader<'p, R, F> {
+    scanner: Scanner<R>,
+    presets: &'p HashMap<usize, PageContext>,
+    sink: F,
+    outline: Outline,
+    formats: Vec<&'static str>,
+    pages: usize,
+    top_level_records: usize,
+}
+
+impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
+    fn note_format(&mut self, format: &'static str) {
+        if !self.formats.contains(&format) {
+            self.formats.push(format);
+        }
+    }
+
+    fn run(&mut self) -> Result<(), Stop<E>> {
+        while let Some(first) = self.scanner.peek()? {
+            let start = self.scanner.pos;
+            let line = self.scanner.line_at(start);
+            match first {
+                b'[' => self.top_level_array()?,
+                b'{' => self.top_level_object(line)?,
+                _ => {
+                    let reason = format!("not JSON: unexpected {}", shown(first));
+                    self.broken_line(start, line, reason)?;
                 }
             }
-            record @ Value::Object(_) if !key.ends_with('s') => items.push(Item {
-                position: base,
-                kind: Some(kind),
-                value: record,
-                page,
-            }),
-            other => items.push(unrecognized(base, other)),
         }
-        return format;
+        Ok(())
     }
-    items.push(Item {
-        position,
-        kind: Some(ItemKind::Event),
-        value: Value::Object(object),
-        page: Default::default(),
-    });
-    "event"
+
+    /// Hands on the line at `start` (which must be marked or current) as broken, and moves on
+    /// to the next line.
+    fn broken_line(&mut self, start: usize, line: usize, reason: String) -> Result<(), Stop<E>> {
+        self.scanner.mark(start);
+        let from = self.scanner.pos.max(start);
+        self.scanner.skip_line(from)?;
+        let start = self.scanner.unmark();
+        let raw = trim_line_end(self.scanner.bytes(start, self.scanner.pos));
+        (self.sink)(Piece::Broken {
+            position: format!("line {line}"),
+            reason,
+            raw,
+        })
+        .map_err(Stop::Sink)
+    }
+
+    fn fatal(&mut self, e: ScanError, what: &str) -> Stop<E> {
+        match e {
+            ScanError::Truncated => Stop::Invalid(format!("{what} ends before it closes")),
+            ScanError::Unexpected { byte, at } => Stop::Invalid(format!(
+                "invalid JSON at line {} column {}: unexpected {} in {what}",
+                self.scanner.line_at(at),
+                self.scanner.column_at(at),
+                shown(byte)
+            )),
+            ScanError::Io(e) => Stop::Invalid(format!("cannot read: {e}")),
+        }
+    }
+
+    fn top_level_array(&mut self) -> Result<(), Stop<E>> {
+        self.note_format("events-json-array");
+        self.scanner.pos += 1;
+        let mut index = 0;
+        loop {
+            let scanned = self.array_separator(index);
+            if scanned.map_err(|e| self.fatal(e, "the top-level array"))? {
+                return Ok(());
+            }
+            let (start, end) = self
+                .scanner
+                .value()
+                .map_err(|e| self.fatal(e, "the top-level array"))?;
+            let element_line = self.scanner.line_at(start);
+            let position = format!("line {element_line}: $[{index}]");
+            let element_column = self.scanner.column_at(start);
+            let raw = self.scanner.bytes(start, end);
+            let (value, replaced) = parse_value(raw).map_err(|e| {
+                let (line, column) = within(element_line, element_column, &e);
+                Stop::Invalid(format!(
+                    "invalid JSON at line {line} column {column}: {}",
+                    serde_reason(&e)
+                ))
+            })?;
+            self.outline.lone_surrogates += usize::from(replaced);
+            let item = Item {
+                position,
+                kind: value.is_object().then_some(ItemKind::Event),
+                value,
+                raw,
+                page: Rc::default(),
+            };
+            (self.sink)(Piece::Record(item)).map_err(Stop::Sink)?;
+            index += 1;
+        }
+    }
+
+    /// Before the `index`-th element of an array: consumes `,` (after the first) and says
+    /// whether the array ended instead.
+    fn array_separator(&mut self, index: usize) -> Result<bool, ScanError> {
+        match self.scanner.peek()? {
+            Some(b']') => {
+                self.scanner.pos += 1;
+                Ok(true)
+            }
+            Some(_) if index == 0 => Ok(false),
+            Some(b',') => {
+                self.scanner.pos += 1;
+                Ok(false)
+            }
+            Some(byte) => Err(ScanError::Unexpected {
+                byte,
+                at: self.scanner.pos,
+            }),
+            None => Err(ScanError::Truncated),
+        }
+    }
+
+    /// A top-level object: a response document (whose records are read one at a time), or a
+    /// record of its own (an NDJSON line).
+    fn top_level_object(&mut self, line: usize) -> Result<(), Stop<E>> {
+        let start = self.scanner.pos;
+        let column = self.scanner.column_at(start);
+        self.scanner.mark(start);
+        match self.object_members() {
+            Ok(Some(())) => {
+                self.scanner.unmark();
+                Ok(())
+            }
+            Ok(None) => {
+                // A record of its own: parsed whole from its bytes.
+                let start = self.scanner.unmark();
+                let end = self.scanner.pos;
+                self.top_level_records += 1;
+                self.note_format("event");
+                let raw = self.scanner.bytes(start, end);
+                match parse_value(raw) {
+                    Ok((value, replaced)) => {
+                        self.outline.lone_surrogates += usize::from(replaced);
+                        let item = Item {
+                            position: format!("line {line}"),
+                            kind: Some(ItemKind::Event),
+                            value,
+                            raw,
+                            page: Rc::default(),
+                        };
+                        (self.sink)(Piece::Record(item)).map_err(Stop::Sink)
+                    }
+                    Err(e) => {
+                        let (line, column) = within(line, column, &e);
+                        (self.sink)(Piece::Broken {
+                            position: format!("line {line}"),
+                            reason: format!(
+                                "invalid JSON at column {column}: {}",
+                                serde_reason(&e)
+                            ),
+                            raw,
+                        })
+                        .map_err(Stop::Sink)
+                    }
+                }
+            }
+            Err(MemberError::InPage(stop)) => Err(stop),
+            Err(MemberError::InRecord(e)) => {
+                let start = self.scanner.unmark();
+                self.top_level_records += 1;
+                self.note_format("event");
+                let reason = match e {
+                    ScanError::Truncated => "the record ends before it closes (truncated)".into(),
+                    ScanError::Unexpected { byte, .. } => {
+                        format!("invalid JSON: unexpected {}", shown(byte))
+                    }
+                    ScanError::Io(e) => return Err(Stop::Invalid(format!("cannot read: {e}"))),
+                };
+                self.broken_line(start, line, reason)
+            }
+        }
+    }
+
+    /// Reads an object's members from its `{`. `Some(())` when it was a response document
+    /// (already handed on record by record), `None` when it is a record, left for the caller.
+    fn object_members(&mut self) -> Result<Option<()>, MemberError<E>> {
+        // The object's start is marked by the caller: offsets from it stay valid.
+        self.scanner.pos += 1;
+        let mut context = PageContext::default();
+        let mut keys: Vec<String> = Vec::new();
+        // Context keys met before the records, as offsets from the object's start: parsed only
+        // if the object turns out to be a response document.
+        let mut early_context: Vec<(usize, usize, usize)> = Vec::new();
+        let mut response: Option<(&'static str, &'static str)> = None;
+        let mut records = 0usize;
+        let mut context_after_records = false;
+        loop {
+            let index = keys.len();
+            let record_error = MemberError::<E>::scan(response.is_some());
+            match self
+                .scanner
+                .peek()
+                .map_err(ScanError::Io)
+                .map_err(&record_error)?
+            {
+                Some(b'}') => {
+                    self.scanner.pos += 1;
+                    break;
+                }
+                Some(b',') if index > 0 => self.scanner.pos += 1,
+                Some(_) if index == 0 => {}
+                Some(byte) => {
+                    let at = self.scanner.pos;
+                    return Err(record_error(ScanError::Unexpected { byte, at }));
+                }
+                None => return Err(record_error(ScanError::Truncated)),
+            }
+            let key = self.key().map_err(&record_error)?;
+            self.scanner.expect(b':').map_err(&record_error)?;
+            let next = self
+                .scanner
+                .peek()
+                .map_err(ScanError::Io)
+                .map_err(&record_error)?;
+            let records_key = RESPONSE_KEYS.iter().find(|(k, ..)| *k == key);
+            if let (Some(&(k, kind, format)), Some(b'[' | b'{'), None) =
+                (records_key, next, response)
+            {
+                self.pages += 1;
+                response = Some((k, format));
+                self.note_format(format);
+                let base = self.scanner.marked();
+                for &(key_index, start, end) in &early_context {
+                    let bytes = self.scanner.bytes(base + start, base + end);
+                    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+                        context.set(&keys[key_index], value);
+                    }
+                }
+                if let Some(preset) = self.presets.get(&self.pages) {
+                    context = preset.clone();
+                }
+                let page = Rc::new(context.clone());
+                records = self.records(k, kind, page).map_err(MemberError::InPage)?;
+                keys.push(key);
+                continue;
+            }
+            let (start, end) = self.scanner.value().map_err(&record_error)?;
+            let is_context = matches!(key.as_str(), "stageArn" | "sessionId" | "participantId");
+            if is_context && response.is_none() {
+                let base = self.scanner.marked();
+                early_context.push((keys.len(), start - base, end - base));
+            } else if is_context {
+                let bytes = self.scanner.bytes(start, end);
+                if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+                    let preset = self.presets.contains_key(&self.pages);
+                    if context.set(&key, value) && records > 0 && !preset {
+                        context_after_records = true;
+                    }
+                }
+            }
+            keys.push(key);
+        }
+        let Some((records_key, _)) = response else {
+            return Ok(None);
+        };
+        self.outline.unknown_page_keys += keys
+            .iter()
+            .filter(|k| k.as_str() != records_key && !PAGE_KEYS.contains(&k.as_str()))
+            .count();
+        if context_after_records {
+            return Err(MemberError::InPage(Stop::LateContext {
+                page: self.pages,
+                context,
+            }));
+        }
+        Ok(Some(()))
+    }
+
+    fn key(&mut self) -> Result<String, ScanError> {
+        let (start, end) = self.scanner.value()?;
+        let bytes = self.scanner.bytes(start, end);
+        serde_json::from_slice::<String>(bytes).map_err(|_| ScanError::Unexpected {
+            byte: bytes.first().copied().unwrap_or(b'?'),
+            at: start,
+        })
+    }
+
+    /// The records of a response document: the elements of its array (or its one object).
+    /// Returns how many there were.
+    fn records(
+        &mut self,
+        key: &'static str,
+        kind: ItemKind,
+        page: Rc<PageContext>,
+    ) -> Result<usize, Stop<E>> {
+        let what = format!("the \"{key}\" list");
+        let single = self.scanner.peek()? == Some(b'{');
+        if !single {
+            self.scanner.pos += 1;
+        }
+        let mut index = 0;
+        loop {
+            if !single {
+                let ended = self.array_separator(index);
+                if ended.map_err(|e| self.fatal(e, &what))? {
+                    return Ok(index);
+                }
+            }
+            let (start, end) = self.scanner.value().map_err(|e| self.fatal(e, &what))?;
+            let line = self.scanner.line_at(start);
+            let column = self.scanner.column_at(start);
+            let position = if single {
+                format!("line {line}: $.{key}")
+            } else {
+                format!("line {line}: $.{key}[{index}]")
+            };
+            let raw = self.scanner.bytes(start, end);
+            let piece = match parse_value(raw) {
+                Ok((value, replaced)) => {
+                    self.outline.lone_surrogates += usize::from(replaced);
+                    Piece::Record(Item {
+                        position,
+                        kind: Some(kind).filter(|_| value.is_object()),
+                        value,
+                        raw,
+                        page: page.clone(),
+                    })
+                }
+                // The document's structure is intact: only this record is lost.
+                Err(e) => {
+                    let (line, column) = within(line, column, &e);
+                    Piece::Broken {
+                        position,
+                        reason: format!(
+                            "invalid JSON at line {line} column {column}: {}",
+                            serde_reason(&e)
+                        ),
+                        raw,
+                    }
+                }
+            };
+            (self.sink)(piece).map_err(Stop::Sink)?;
+            index += 1;
+            if single {
+                return Ok(index);
+            }
+        }
+    }
 }
 
-fn unrecognized(position: String, value: Value) -> Item {
-    Item {
-        position,
-        kind: None,
-        value,
-        page: Default::default(),
+/// A failure inside a top-level object: recoverable in a record, fatal in a response document.
+enum MemberError<E> {
+    InRecord(ScanError),
+    InPage(Stop<E>),
+}
+
+impl<E> MemberError<E> {
+    fn scan(in_page: bool) -> impl Fn(ScanError) -> MemberError<E> {
+        move |e| {
+            if in_page {
+                MemberError::InPage(Stop::Invalid(match e {
+                    ScanError::Truncated => "the response document ends before it closes".into(),
+                    ScanError::Unexpected { byte, .. } => {
+                        format!(
+                            "invalid JSON in the response document: unexpected {}",
+                            shown(byte)
+                        )
+                    }
+                    ScanError::Io(e) => format!("cannot read: {e}"),
+                }))
+            } else {
+                MemberError::InRecord(e)
+            }
+        }
     }
 }
 
-fn page_context(page: &Map<String, Value>) -> PageContext {
-    PageContext {
-        stage_arn: page.get("stageArn").cloned(),
-        session_id: page.get("sessionId").cloned(),
-        participant_id: page.get("participantId").cloned(),
+fn shown(byte: u8) -> String {
+    if byte.is_ascii_graphic() {
+        format!("'{}'", byte as char)
+    } else {
+        format!("byte 0x{byte:02x}")
     }
+}
+
+fn trim_line_end(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    bytes.strip_suffix(b"\r").unwrap_or(bytes)
+}
+
+/// The file position of a serde_json error in a record that starts at `line`, `column`.
+fn within(line: usize, column: u64, e: &serde_json::Error) -> (usize, u64) {
+    if e.line() <= 1 {
+        (line, column + e.column() as u64 - 1)
+    } else {
+        (line + e.line() - 1, e.column() as u64)
+    }
+}
+
+/// serde_json's message without its own " at line L column C" (positions are given by file).
+fn serde_reason(e: &serde_json::Error) -> String {
+    let what = e.to_string();
+    match what.rsplit_once(" at line ") {
+        Some((reason, _)) => reason.to_string(),
+        None => what,
+    }
+}
+
+/// Parses one record. A lone UTF-16 surrogate escape (`"\ud83d"`), which serde_json refuses,
+/// is replaced by U+FFFD rather than losing the record; the flag says it happened.
+fn parse_value(raw: &[u8]) -> Result<(Value, bool), serde_json::Error> {
+    match serde_json::from_slice(raw) {
+        Ok(value) => Ok((value, false)),
+        Err(e)
+            if ["surrogate", "hex escape"]
+                .iter()
+                .any(|m| e.to_string().contains(m)) =>
+        {
+            let fixed = replace_lone_surrogates(raw);
+            serde_json::from_slice(&fixed).map(|v| (v, true))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn replace_lone_surrogates(raw: &[u8]) -> Vec<u8> {
+    let hex4 = |at: usize| -> Option<u16> {
+        let digits = raw.get(at..at + 4)?;
+        u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] != b'\\' {
+            out.push(raw[i]);
+            i += 1;
+            continue;
+        }
+        let unit = if raw.get(i + 1) == Some(&b'u') {
+            hex4(i + 2)
+        } else {
+            None
+        };
+        match unit {
+            Some(high @ 0xD800..=0xDBFF)
+                if raw.get(i + 6..i + 8) == Some(b"\\u")
+                    && matches!(hex4(i + 8), Some(0xDC00..=0xDFFF)) =>
+            {
+                let _ = high;
+                out.extend_from_slice(&raw[i..i + 12]);
+                i += 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                out.extend_from_slice(b"\\ufffd");
+                i += 6;
+            }
+            _ => {
+                // Any other escape: copy the backslash and the byte it escapes.
+                out.extend_from_slice(&raw[i..(i + 2).min(raw.len())]);
+                i += 2;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// (position, kind or broken reason) of everything read from `input`.
+    fn read_all(input: &[u8]) -> std::result::Result<(String, Vec<(String, String)>), String> {
+        let mut seen = Vec::new();
+        let outline = read(input, &HashMap::new(), |piece| {
+            seen.push(match piece {
+                Piece::Record(item) => (item.position, format!("{:?}", item.kind)),
+                Piece::Broken {
+                    position, reason, ..
+                } => (position, format!("broken: {reason}")),
+            });
+            Ok::<(), ()>(())
+        })
+        .map_err(|e| format!("{e:?}"))?;
+        Ok((outline.format, seen))
+    }
+
+    fn positions(input: &[u8]) -> Vec<String> {
+        read_all(input)
+            .unwrap()
+            .1
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect()
+    }
+
     #[test]
-    fn recognizes_a_cli_page_and_numbers_its_events() {
-        let parsed =
-            parse(br#"{"events":[{"name":"JOINED"},{"name":"LEFT"}],"nextToken":"x"}"#).unwrap();
-        assert_eq!(parsed.format, "list-participant-events");
-        let positions: Vec<_> = parsed.items.iter().map(|i| i.position.as_str()).collect();
-        assert_eq!(positions, ["line 1: $.events[0]", "line 1: $.events[1]"]);
+    fn recognizes_a_cli_page_and_numbers_its_events_by_line() {
+        let page = b"{\n  \"events\": [\n    {\"name\": \"JOINED\"},\n    {\"name\": \"LEFT\"}\n  ],\n  \"nextToken\": \"x\"\n}\n";
+        let (format, seen) = read_all(page).unwrap();
+        assert_eq!(format, "list-participant-events");
+        assert_eq!(
+            seen.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+            ["line 3: $.events[0]", "line 4: $.events[1]"]
+        );
     }
 
     #[test]
     fn ndjson_positions_are_lines() {
-        let parsed = parse(b"\xEF\xBB\xBF{\"name\":\"A\"}\n\n{\"name\":\"B\"}\r\n").unwrap();
-        assert_eq!(parsed.format, "events-ndjson");
-        let positions: Vec<_> = parsed.items.iter().map(|i| i.position.as_str()).collect();
-        assert_eq!(positions, ["line 1", "line 3"]);
+        let (format, _) = read_all(b"{\"name\":\"A\"}\n\n{\"name\":\"B\"}\r\n").unwrap();
+        assert_eq!(format, "events-ndjson");
+        assert_eq!(
+            positions(b"{\"name\":\"A\"}\n\n{\"name\":\"B\"}\r\n"),
+            ["line 1", "line 3"]
+        );
     }
 
     #[test]
     fn page_context_is_carried_to_each_event() {
-        let parsed =
-            parse(br#"{"stageArn":"arn:s","sessionId":"st-1","events":[{"name":"JOINED"}]}"#)
-                .unwrap();
-        let page = &parsed.items[0].page;
-        assert_eq!(page.stage_arn, Some(Value::from("arn:s")));
-        assert_eq!(page.session_id, Some(Value::from("st-1")));
+        let mut pages = Vec::new();
+        read(
+            &br#"{"stageArn":"arn:s","sessionId":"st-1","events":[{"name":"JOINED"}]}"#[..],
+            &HashMap::new(),
+            |piece| {
+                if let Piece::Record(item) = piece {
+                    pages.push((*item.page).clone());
+                }
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(pages[0].stage_arn, Some(Value::from("arn:s")));
+        assert_eq!(pages[0].session_id, Some(Value::from("st-1")));
+    }
+
+    #[test]
+    fn context_after_the_records_asks_for_a_second_reading() {
+        let page = br#"{"events":[{"name":"JOINED"}],"sessionId":"st-late"}"#;
+        let stop = read(&page[..], &HashMap::new(), |_| Ok::<(), ()>(())).unwrap_err();
+        let Stop::LateContext { page: 1, context } = stop else {
+            panic!("{stop:?}")
+        };
+        assert_eq!(context.session_id, Some(Value::from("st-late")));
+        let presets = HashMap::from([(1, context)]);
+        let mut sessions = Vec::new();
+        read(&page[..], &presets, |piece| {
+            if let Piece::Record(item) = piece {
+                sessions.push(item.page.session_id.clone());
+            }
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert_eq!(sessions, [Some(Value::from("st-late"))]);
     }
 
     #[test]
     fn get_and_list_documents() {
         assert_eq!(
-            parse(br#"{"participant":{"participantId":"p"}}"#)
+            read_all(br#"{"participant":{"participantId":"p"}}"#)
                 .unwrap()
-                .format,
+                .0,
             "get-participant"
         );
         assert_eq!(
-            parse(br#"{"stageSessions":[{"sessionId":"s"}]}"#)
+            read_all(br#"{"stageSessions":[{"sessionId":"s"}]}"#)
                 .unwrap()
-                .format,
+                .0,
             "list-stage-sessions"
         );
     }
 
     #[test]
-    fn invalid_json_names_line_and_column() {
-        let err = parse(b"{\"name\":\"A\"}\n{\"name\": }\n").err().unwrap();
-        assert!(err.starts_with("invalid JSON at line 2 column 10"), "{err}");
+    fn a_broken_ndjson_line_is_handed_on_and_reading_goes_on() {
+        let (_, seen) =
+            read_all(b"{\"name\":\"A\"}\n{\"name\": }\n{\"name\":\"C\"}\n{\"name\":\"D").unwrap();
+        assert_eq!(seen[0], ("line 1".into(), "Some(Event)".into()));
+        assert_eq!(seen[1].0, "line 2");
+        assert!(
+            seen[1].1.starts_with("broken: invalid JSON"),
+            "{:?}",
+            seen[1]
+        );
+        assert_eq!(seen[2], ("line 3".into(), "Some(Event)".into()));
+        assert_eq!(seen[3].0, "line 4");
+        assert!(seen[3].1.contains("truncated"), "{:?}", seen[3]);
     }
 
     #[test]
-    fn gzip_is_found_by_magic_bytes() {
-        use std::io::Write;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(b"{\"name\":\"A\"}").unwrap();
-        let bytes = decompress(gz.finish().unwrap()).unwrap();
-        assert_eq!(bytes, b"{\"name\":\"A\"}");
+    fn a_broken_response_document_stops_the_file_with_its_position() {
+        let stop = read_all(b"{\"events\": [\n {\"name\":\"A\"}\n {\"name\":\"B\"}]}").unwrap_err();
+        assert!(stop.contains("line 3 column 2"), "{stop}");
+    }
+
+    #[test]
+    fn invalid_utf8_loses_only_its_record() {
+        let (_, seen) = read_all(b"{\"name\":\"\xff\"}\n{\"name\":\"B\"}\n").unwrap();
+        assert!(
+            seen[0].1.starts_with("broken: invalid JSON"),
+            "{:?}",
+            seen[0]
+        );
+        assert_eq!(seen[1], ("line 2".into(), "Some(Event)".into()));
+    }
+
+    #[test]
+    fn lone_surrogates_are_replaced() {
+        let (value, replaced) = parse_value(br#"{"a":"x\ud83dy","b":"\ud83d\ude00"}"#).unwrap();
+        assert!(replaced);
+        assert_eq!(value["a"], "x\u{fffd}y");
+        assert_eq!(value["b"], "\u{1f600}");
+    }
+
+    #[test]
+    fn empty_input_is_not_json() {
+        assert!(read_all(b" \n").unwrap_err().contains("empty"));
     }
 }

@@ -215,7 +215,7 @@ impl From<&str> for Refusal {
 }
 
 /// Normalizes one parsed item.
-pub fn normalize(item: &Item, flags: &Flags) -> Result<Normalized, Reject> {
+pub fn normalize(item: &Item<'_>, flags: &Flags) -> Result<Normalized, Reject> {
     let reject = |refusal: Refusal| {
         let (reason, missing_context) = match refusal {
             Refusal::Invalid(reason) => (reason, false),
@@ -224,7 +224,7 @@ pub fn normalize(item: &Item, flags: &Flags) -> Result<Normalized, Reject> {
         Reject {
             position: item.position.clone(),
             reason,
-            raw: item.value.to_string(),
+            raw: String::from_utf8_lossy(item.raw).into_owned(),
             missing_context,
         }
     };
@@ -609,11 +609,12 @@ mod tests {
     use super::*;
     use std::rc::Rc;
 
-    fn item(json: &str) -> Item {
+    fn item(json: &str) -> Item<'_> {
         Item {
             position: "line 1".into(),
             kind: Some(ItemKind::Event),
             value: serde_json::from_str(json).unwrap(),
+            raw: json.as_bytes(),
             page: Rc::new(PageContext::default()),
         }
     }

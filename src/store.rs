@@ -171,7 +171,7 @@ impl Store {
     }
 
     /// Starts one file's import: everything it writes commits together or not at all.
-    pub fn begin_file(&mut self, file: &FileInfo) -> Result<FileWriter<'_>> {
+    pub fn begin_file(&mut self, file: &str, content_sha256: &str) -> Result<FileWriter<'_>> {
         let path = self.path.clone();
         let tx = self
             .conn
@@ -180,9 +180,8 @@ impl Store {
         tx.execute(
             include_str!("store/insert_import.sql"),
             named_params! {
-                ":path": file.path,
-                ":content_sha256": file.content_sha256,
-                ":format": file.format,
+                ":path": file,
+                ":content_sha256": content_sha256,
                 ":imported_at_us": chrono::Utc::now().timestamp_micros(),
                 ":stagelog_version": env!("CARGO_PKG_VERSION"),
             },
@@ -211,13 +210,6 @@ fn db_error(path: &Path, source: rusqlite::Error) -> Error {
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// What the `imports` row says of a file.
-pub struct FileInfo {
-    pub path: String,
-    pub content_sha256: String,
-    pub format: String,
 }
 
 /// Per-file figures, printed in the summary and kept in `imports`.
@@ -415,12 +407,13 @@ impl FileWriter<'_> {
     }
 
     /// Records the figures, re-derives the touched sessions and commits.
-    pub fn commit(self, counts: &Counts) -> Result<()> {
+    pub fn commit(self, counts: &Counts, format: &str) -> Result<()> {
         self.tx
             .execute(
                 include_str!("store/finish_import.sql"),
                 named_params! {
                     ":import_key": self.import_key,
+                    ":format": format,
                     ":read": counts.read as i64,
                     ":inserted": counts.inserted as i64,
                     ":duplicate": counts.duplicate as i64,

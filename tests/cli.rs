@@ -1188,30 +1188,61 @@ fn report_list_names_every_report() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn an_invalid_json_file_fails_alone_and_leaves_nothing_behind() {
+fn a_broken_response_document_fails_alone_and_leaves_nothing_behind() {
     let s = Stagelog::new();
     let assert = s
         .import(
             &[],
-            &["edge/ok-1.ndjson", "edge/broken.ndjson", "edge/ok-2.ndjson"],
+            &[
+                "edge/ok-1.ndjson",
+                "edge/broken-page.cli-v2.json",
+                "edge/ok-2.ndjson",
+            ],
         )
         .code(1);
     let stderr = stderr_of(&assert);
-    // Line 2 of broken.ndjson has `"name":LEFT`: the L is byte 106 of the line, column 107.
+    // The comma missing after the first event: line 10 of the page, column 9 (8 spaces first).
     assert!(
-        stderr.contains("broken.ndjson")
-            && stderr.contains("line 2")
-            && stderr.contains("column 107"),
+        stderr.contains("broken-page.cli-v2.json")
+            && stderr.contains("line 10")
+            && stderr.contains("column 9"),
         "{stderr}"
     );
-    // Its valid first line was not kept, nor a session, nor an import row; the files around it
-    // imported (Noah 2 events, Olga 1).
+    // Its valid first event was not kept, nor a session, nor an import row; the files around
+    // it imported (Noah 2 events, Olga 1).
     let in_session =
         |table: &str, session: &str| s.count(&format!("{table} WHERE session_id = '{session}'"));
     assert_eq!(in_session("event_list", "st-S7broken00007"), 0);
     assert_eq!(in_session("session_list", "st-S7broken00007"), 0);
-    assert_eq!(s.count("imports WHERE path LIKE '%broken.ndjson'"), 0);
+    assert_eq!(
+        s.count("imports WHERE path LIKE '%broken-page.cli-v2.json'"),
+        0
+    );
     assert_eq!(in_session("event_list", "st-S8okay0000008"), 3);
+}
+
+#[test]
+fn a_broken_ndjson_line_is_rejected_and_the_rest_of_the_file_imports() {
+    let s = Stagelog::new();
+    let assert = s.import(&[], &["edge/broken.ndjson"]).code(3);
+    let stderr = stderr_of(&assert);
+    // Line 2 of broken.ndjson has `"name":LEFT`: the L is byte 106 of the line, column 107.
+    assert!(
+        stderr.contains("line 2") && stderr.contains("column 107"),
+        "{stderr}"
+    );
+    let rejects = s.sql("SELECT position, raw FROM rejects", &[]);
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0]["position"], json!("line 2"));
+    assert!(rejects[0]["raw"]
+        .as_str()
+        .unwrap()
+        .contains(r#""name":LEFT"#));
+    // Mia's JOINED on line 1 was kept.
+    assert_eq!(
+        s.count("event_list WHERE session_id = 'st-S7broken00007'"),
+        1
+    );
 }
 
 #[test]
@@ -1252,7 +1283,10 @@ fn a_rejected_record_exits_3_and_the_rest_imports() {
     Stagelog::new()
         .import(
             &context,
-            &["edge/missing-participant.cli-v2.json", "edge/broken.ndjson"],
+            &[
+                "edge/missing-participant.cli-v2.json",
+                "edge/broken-page.cli-v2.json",
+            ],
         )
         .code(1);
 }

@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 
 use crate::cli::{DemoArgs, Global};
 use crate::error::{Error, Result};
-use crate::formats::Input;
+use crate::formats::Source;
 use crate::normalize::Flags;
 use crate::report;
 use crate::store::Store;
@@ -75,16 +75,13 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<u8> {
     };
     let mut store = Store::open_for_writing(&path, global.busy_timeout())?;
     let files = SAMPLE.iter().map(|f| {
-        let input = Input {
-            name: format!("data/sample/{}", f.name),
-            bytes: f.bytes.to_vec(),
-        };
+        let source = Source::embedded(format!("data/sample/{}", f.name), f.bytes);
         let flags = Flags {
             stage_arn: f.stage_arn.map(str::to_string),
             session_id: f.session_id.map(str::to_string),
             participant_id: None,
         };
-        Ok((input, flags))
+        Ok((source, flags))
     });
     let code = super::import::import_all(&mut store, files);
 

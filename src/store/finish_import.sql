@@ -1,5 +1,6 @@
 UPDATE imports
-SET records_read = :read,
+SET format = :format,
+    records_read = :read,
     records_inserted = :inserted,
     records_duplicate = :duplicate,
     records_merged = :merged,
