@@ -1,11 +1,13 @@
 -- name: error-breakdown
 -- description: Errors by event name and error code: how many, for how many participants and sessions, and when
+-- Counts EventBridge events only for participants that have no ListParticipantEvents data
+-- (the view reported_events).
 -- parameters: :stage :session :since :until (error events whose time is in [since, until))
 --
 -- A missing error code is its own (NULL) group. share = errors / all error events selected.
 WITH errors AS (
     SELECT e.name, e.error_code, e.session_key, e.participant_key, e.event_time_us
-    FROM events e
+    FROM reported_events e
     JOIN sessions s USING (session_key)
     JOIN stages st USING (stage_key)
     WHERE e.name IN ('JOIN_ERROR', 'PUBLISH_ERROR', 'SUBSCRIBE_ERROR')

@@ -1,5 +1,7 @@
 -- name: replications
 -- description: One row per replication interval (REPLICATION_STARTED to REPLICATION_STOPPED, per destination)
+-- Counts EventBridge events only for participants that have no ListParticipantEvents data
+-- (the view reported_events).
 -- parameters: :stage :session :since :until (sessions whose first event is in [since, until))
 --
 -- stopped_at and duration_s are NULL while the replication is open.
@@ -7,7 +9,7 @@ WITH chosen AS (
     SELECT s.session_key, st.stage_arn, s.session_id
     FROM sessions s
     JOIN stages st USING (stage_key)
-    JOIN events e USING (session_key)
+    JOIN reported_events e USING (session_key)
     WHERE (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
     GROUP BY s.session_key

@@ -1,5 +1,7 @@
 -- name: session-quality
 -- description: One row per session: when it ran, who joined, errors, and time connected, publishing and subscribed
+-- Counts EventBridge events only for participants that have no ListParticipantEvents data
+-- (the view reported_events).
 -- parameters: :stage :session :since :until (sessions whose first event is in [since, until))
 --
 -- Counts are of events as stored (after dedupe); seconds come from the intervals stagelog derives
@@ -10,7 +12,7 @@ chosen AS (
            min(e.event_time_us) AS first_us, max(e.event_time_us) AS last_us
     FROM sessions s
     JOIN stages st USING (stage_key)
-    JOIN events e USING (session_key)
+    JOIN reported_events e USING (session_key)
     WHERE (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
     GROUP BY s.session_key
@@ -26,7 +28,7 @@ per_participant AS (
            sum(e.name = 'SUBSCRIBE_ERROR') AS subscribe_errors,
            min(CASE WHEN e.name = 'JOINED' THEN e.event_time_us END) AS first_join_us,
            min(CASE WHEN e.name = 'PUBLISH_STARTED' THEN e.event_time_us END) AS first_publish_us
-    FROM events e
+    FROM reported_events e
     JOIN chosen USING (session_key)
     GROUP BY e.session_key, e.participant_key
 ),

@@ -1,5 +1,7 @@
 -- name: token-chains
 -- description: One row per participant that exchanged tokens: the chain of user ids and capabilities, upgrades, downgrades and broken links
+-- Counts EventBridge events only for participants that have no ListParticipantEvents data
+-- (the view reported_events).
 -- parameters: :stage :session :since :until (sessions whose first event is in [since, until))
 --
 -- Exchanges are taken in the order the interval rules apply them (events.seq): by time, and at
@@ -11,7 +13,7 @@ chosen AS (
     SELECT s.session_key, st.stage_arn, s.session_id
     FROM sessions s
     JOIN stages st USING (stage_key)
-    JOIN events e USING (session_key)
+    JOIN reported_events e USING (session_key)
     WHERE (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
     GROUP BY s.session_key
@@ -31,7 +33,7 @@ exchanges AS (
         nt.user_id AS new_user,
         coalesce(nt.attributes, '{}') AS new_attrs,
         nt.expiration_time_us AS new_exp
-    FROM events e
+    FROM reported_events e
     JOIN chosen USING (session_key)
     LEFT JOIN token_list pt ON pt.token_key = e.previous_token_key
     LEFT JOIN token_list nt ON nt.token_key = e.new_token_key

@@ -54,18 +54,21 @@ pub enum Command {
     Report(ReportArgs),
     Sql(SqlArgs),
     /// Create the database, or bring its schema up to this version (import does so too)
-    Migrate,
+    Migrate(MigrateArgs),
     Demo(DemoArgs),
 }
 
 /// Import files into the database (idempotently: re-importing adds nothing)
 ///
 /// Formats are recognized from content: ListParticipantEvents output (AWS CLI v1/v2, SDK dumps),
-/// events as NDJSON or a JSON array, ListParticipants / GetParticipant, ListStageSessions /
-/// GetStageSession. gzip is undone by its magic bytes. A directory is read recursively, in
-/// sorted order, skipping hidden files and links to directories. Each file is imported in one
-/// transaction. Context (stage, session, participant) comes from the record itself, then from
-/// keys on the page object, then from these flags.
+/// events as NDJSON or a JSON array, EventBridge events (one per line, an array, or written back
+/// to back as Firehose does), ListParticipants / GetParticipant, ListStageSessions /
+/// GetStageSession. gzip and zstd are undone by their magic bytes, UTF-16 is decoded. A
+/// directory is read recursively, in sorted order, skipping hidden files and links to
+/// directories; a file whose content was imported before is skipped unread (see --force). Each
+/// file is imported in one transaction: readers see all of it or none. Context (stage, session,
+/// participant) comes from the record itself, then from keys on the page object, then from the
+/// file's path (--context-from-path), then from the flags.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Files or directories to read; `-` reads stdin
@@ -83,6 +86,30 @@ pub struct ImportArgs {
     /// Participant id for events that lack their own
     #[arg(long, value_name = "ID")]
     pub participant_id: Option<String>,
+
+    /// Take stage, session and participant from each file's path, laid out as
+    /// …/STAGE-ID/SESSION-ID/PARTICIPANT-ID[.anything]: the session is the nearest folder whose
+    /// name starts with `st-`, the stage the folder above it (or, with no session folder, the
+    /// file's own folder), the participant the file name up to its first dot when the file sits
+    /// in the session folder. The stage ARN is --stage-arn-prefix followed by the stage id.
+    #[arg(long, requires = "stage_arn_prefix")]
+    pub context_from_path: bool,
+
+    /// What precedes the stage id in its ARN, e.g. arn:aws:ivs:us-west-2:111122223333:stage/
+    #[arg(long, value_name = "PREFIX")]
+    pub stage_arn_prefix: Option<String>,
+
+    /// Read files again even when the same content was imported before
+    #[arg(long)]
+    pub force: bool,
+
+    /// Abort a file on its first rejected record: nothing of it is written (exit 1)
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No progress bar and no per-file lines; errors, warnings and the total still print
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Run a canned report (see --list)
@@ -147,6 +174,13 @@ pub struct OutputArgs {
     /// Write to this file instead of stdout
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Only show which migrations are applied and which are pending; change nothing
+    #[arg(long)]
+    pub status: bool,
 }
 
 /// Import the bundled sample into a fresh database and print every report

@@ -1,5 +1,5 @@
-//! Reading input: files, directories and stdin, gzip found by its magic bytes, UTF-16 decoded by
-//! its byte-order mark; then the JSON shapes AWS tools write, recognized from content, never
+//! Reading input: files, directories and stdin, gzip (every member) and zstd found by their magic
+//! bytes, UTF-16 decoded by its byte-order mark; then the JSON shapes AWS tools write, recognized from content, never
 //! from the file name.
 //!
 //! A file is a stream of top-level JSON values: one response document, NDJSON, a JSON array, or
@@ -68,6 +68,8 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
 pub struct Source {
     pub name: String,
     pub content_sha256: String,
+    /// Bytes as stored (compressed, when it is).
+    pub size: u64,
     origin: Origin,
 }
 
@@ -91,7 +93,7 @@ impl Source {
             path: name.clone(),
             source,
         };
-        let mut hasher = Hashing(Sha256::new());
+        let mut hasher = Hashing(Sha256::new(), 0);
         let origin = if stdin {
             let mut spool = tempfile::tempfile().map_err(read_error)?;
             let mut tee = Tee {
@@ -107,6 +109,7 @@ impl Source {
         };
         Ok(Source {
             name,
+            size: hasher.1,
             content_sha256: hex(&hasher.0.finalize()),
             origin,
         })
@@ -117,6 +120,7 @@ impl Source {
         Source {
             name,
             content_sha256: hex(&Sha256::digest(bytes)),
+            size: bytes.len() as u64,
             origin: Origin::Embedded(bytes),
         }
     }
@@ -137,12 +141,13 @@ impl Source {
             Origin::Embedded(bytes) => Box::new(*bytes),
         };
         let mut buffered = BufReader::new(raw);
-        let gzip = buffered
-            .fill_buf()
-            .map_err(read_error)?
-            .starts_with(&[0x1f, 0x8b]);
-        let plain: Box<dyn Read> = if gzip {
+        let magic = buffered.fill_buf().map_err(read_error)?;
+        let plain: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
             Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            let zstd = ruzstd::decoding::StreamingDecoder::new(buffered)
+                .map_err(|e| read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+            Box::new(zstd)
         } else {
             Box::new(buffered)
         };
@@ -157,11 +162,13 @@ impl Source {
     }
 }
 
-struct Hashing(Sha256);
+/// SHA-256 and length of what is written to it.
+struct Hashing(Sha256, u64);
 
 impl Write for Hashing {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.0.update(bytes);
+        self.1 += bytes.len() as u64;
         Ok(bytes.len())
     }
 
@@ -200,6 +207,8 @@ pub enum ItemKind {
     Participant,
     /// A `StageSession` or `StageSessionSummary` object.
     Session,
+    /// An EventBridge event (`"source": "aws.ivs"` envelope).
+    EventBridge,
 }
 
 /// Context written on a response page by scripts that save the request beside it.
@@ -272,6 +281,8 @@ pub struct Outline {
     pub lone_surrogates: usize,
     /// Keys of response documents that stagelog does not know.
     pub unknown_page_keys: usize,
+    /// The records key (`events`, …) and `nextToken` of each response document that has one.
+    pub next_tokens: Vec<(&'static str, String)>,
 }
 
 /// Response documents are recognized by their one list (or object) key.
@@ -337,12 +348,6 @@ struct Reader<'p, R, F> {
 }
 
 impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
-    fn note_format(&mut self, format: &'static str) {
-        if !self.formats.contains(&format) {
-            self.formats.push(format);
-        }
-    }
-
     fn run(&mut self) -> Result<(), Stop<E>> {
         while let Some(first) = self.scanner.peek()? {
             let start = self.scanner.pos;
@@ -389,7 +394,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
     }
 
     fn top_level_array(&mut self) -> Result<(), Stop<E>> {
-        self.note_format("events-json-array");
+        note_format(&mut self.formats, "events-json-array");
         self.scanner.pos += 1;
         let mut index = 0;
         loop {
@@ -415,7 +420,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             self.outline.lone_surrogates += usize::from(replaced);
             let item = Item {
                 position,
-                kind: value.is_object().then_some(ItemKind::Event),
+                kind: record_kind(&value),
                 value,
                 raw,
                 page: Rc::default(),
@@ -462,14 +467,21 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 let start = self.scanner.unmark();
                 let end = self.scanner.pos;
                 self.top_level_records += 1;
-                self.note_format("event");
                 let raw = self.scanner.bytes(start, end);
                 match parse_value(raw) {
                     Ok((value, replaced)) => {
                         self.outline.lone_surrogates += usize::from(replaced);
+                        let kind = record_kind(&value);
+                        note_format(
+                            &mut self.formats,
+                            match kind {
+                                Some(ItemKind::EventBridge) => "eventbridge",
+                                _ => "event",
+                            },
+                        );
                         let item = Item {
                             position: format!("line {line}"),
-                            kind: Some(ItemKind::Event),
+                            kind,
                             value,
                             raw,
                             page: Rc::default(),
@@ -477,6 +489,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                         (self.sink)(Piece::Record(item)).map_err(Stop::Sink)
                     }
                     Err(e) => {
+                        note_format(&mut self.formats, "event");
                         let (line, column) = within(line, column, &e);
                         (self.sink)(Piece::Broken {
                             position: format!("line {line}"),
@@ -494,7 +507,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             Err(MemberError::InRecord(e)) => {
                 let start = self.scanner.unmark();
                 self.top_level_records += 1;
-                self.note_format("event");
+                note_format(&mut self.formats, "event");
                 let reason = match e {
                     ScanError::Truncated => "the record ends before it closes (truncated)".into(),
                     ScanError::Unexpected { byte, .. } => {
@@ -520,6 +533,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
         let mut response: Option<(&'static str, &'static str)> = None;
         let mut records = 0usize;
         let mut context_after_records = false;
+        let mut next_token = None;
         loop {
             let index = keys.len();
             let record_error = MemberError::<E>::scan(response.is_some());
@@ -554,7 +568,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             {
                 self.pages += 1;
                 response = Some((k, format));
-                self.note_format(format);
+                note_format(&mut self.formats, format);
                 let base = self.scanner.marked();
                 for &(key_index, start, end) in &early_context {
                     let bytes = self.scanner.bytes(base + start, base + end);
@@ -575,6 +589,9 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             if is_context && response.is_none() {
                 let base = self.scanner.marked();
                 early_context.push((keys.len(), start - base, end - base));
+            } else if key == "nextToken" {
+                let bytes = self.scanner.bytes(start, end);
+                next_token = serde_json::from_slice::<String>(bytes).ok();
             } else if is_context {
                 let bytes = self.scanner.bytes(start, end);
                 if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
@@ -589,6 +606,9 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
         let Some((records_key, _)) = response else {
             return Ok(None);
         };
+        if let Some(token) = next_token {
+            self.outline.next_tokens.push((records_key, token));
+        }
         self.outline.unknown_page_keys += keys
             .iter()
             .filter(|k| k.as_str() != records_key && !PAGE_KEYS.contains(&k.as_str()))
@@ -672,6 +692,22 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             }
         }
     }
+}
+
+fn note_format(formats: &mut Vec<&'static str>, format: &'static str) {
+    if !formats.contains(&format) {
+        formats.push(format);
+    }
+}
+
+/// What a record outside a response document is: an IVS `Event` or an EventBridge envelope.
+fn record_kind(value: &Value) -> Option<ItemKind> {
+    let object = value.as_object()?;
+    Some(if object.contains_key("detail-type") {
+        ItemKind::EventBridge
+    } else {
+        ItemKind::Event
+    })
 }
 
 /// A failure inside a top-level object: recoverable in a record, fatal in a response document.

@@ -35,7 +35,7 @@ pub fn run(cli: &cli::Cli) -> Result<u8> {
         Command::Import(args) => cmd::import::run(&cli.global, args),
         Command::Report(args) => cmd::report::run(&cli.global, args),
         Command::Sql(args) => cmd::sql::run(&cli.global, args),
-        Command::Migrate => cmd::migrate::run(&cli.global),
+        Command::Migrate(args) => cmd::migrate::run(&cli.global, args),
         Command::Demo(args) => cmd::demo::run(&cli.global, args),
     }
 }

@@ -5,6 +5,10 @@
 //! A record that cannot be stored (no participant id, name or time, an id of the wrong JSON type)
 //! becomes a [`Reject`] with a reason; unknown names, error codes and fields are kept and counted.
 
+mod eventbridge;
+
+pub use eventbridge::{Composition, Recording};
+
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -17,6 +21,19 @@ pub struct Flags {
     pub stage_arn: Option<String>,
     pub session_id: Option<String>,
     pub participant_id: Option<String>,
+}
+
+impl Flags {
+    /// This context where it is given, `fallback` where it is not.
+    pub fn or(self, fallback: &Flags) -> Flags {
+        Flags {
+            stage_arn: self.stage_arn.or_else(|| fallback.stage_arn.clone()),
+            session_id: self.session_id.or_else(|| fallback.session_id.clone()),
+            participant_id: self
+                .participant_id
+                .or_else(|| fallback.participant_id.clone()),
+        }
+    }
 }
 
 /// Event names IVS documents; anything else is stored as written and counted as unknown.
@@ -97,8 +114,31 @@ impl Token {
     }
 }
 
+/// Where an event came from. The two are never duplicates of each other: for one participant,
+/// `Api` data, when there is any, is what the reports count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSource {
+    /// An IVS `Event` object: ListParticipantEvents pages, event NDJSON or arrays.
+    Api,
+    EventBridge,
+}
+
+impl EventSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSource::Api => "api",
+            EventSource::EventBridge => "eventbridge",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Event {
+    pub source: EventSource,
+    /// The EventBridge envelope `id`.
+    pub eventbridge_id: Option<String>,
+    /// The participant's user id, where the event tells it (EventBridge does).
+    pub user_id: Option<String>,
     pub stage_arn: String,
     pub session_id: String,
     pub participant_id: String,
@@ -162,6 +202,10 @@ pub enum Record {
     Event(Box<Event>),
     Participant(Box<Participant>),
     Session(Session),
+    Recording(Box<eventbridge::Recording>),
+    Composition(Box<eventbridge::Composition>),
+    /// An EventBridge event that is not stage data (channel events and the like): counted only.
+    Skipped,
 }
 
 /// What a record holds beyond what IVS documents.
@@ -239,11 +283,15 @@ pub fn normalize(item: &Item<'_>, flags: &Flags) -> Result<Normalized, Reject> {
             type_name(&item.value)
         ))));
     };
-    let fields = Fields { object };
+    let fields = Fields {
+        object,
+        raw: item.raw,
+    };
     let result = match kind {
         ItemKind::Event => event(&fields, &item.page, flags),
         ItemKind::Participant => participant(&fields, &item.page, flags),
         ItemKind::Session => session(&fields, &item.page, flags),
+        ItemKind::EventBridge => eventbridge::normalize(&fields, flags),
     };
     result.map_err(reject)
 }
@@ -251,9 +299,16 @@ pub fn normalize(item: &Item<'_>, flags: &Flags) -> Result<Normalized, Reject> {
 /// Typed access to a record's fields; errors name the field.
 struct Fields<'a> {
     object: &'a Map<String, Value>,
+    /// The record's bytes as written.
+    raw: &'a [u8],
 }
 
 impl Fields<'_> {
+    /// The record as written, for keeping beside the columns.
+    fn raw_text(&self) -> String {
+        String::from_utf8_lossy(self.raw).into_owned()
+    }
+
     /// A string field; JSON null and absence are the same (the CLI drops nulls).
     fn text(&self, key: &str) -> Result<Option<String>, String> {
         text_value(self.object.get(key), key)
@@ -414,9 +469,12 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
         ),
         fields: unknown_fields.len() + token_unknowns,
     };
-    let raw_json = (!unknown_fields.is_empty()).then(|| Value::Object(fields.object.clone()));
+    let raw_json = (!unknown_fields.is_empty()).then(|| fields.raw_text());
 
     let mut event = Event {
+        source: EventSource::Api,
+        eventbridge_id: None,
+        user_id: None,
         stage_arn,
         session_id,
         participant_id,
@@ -429,7 +487,7 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
         replica: fields.boolean("replica")?.unwrap_or(false),
         previous_token,
         new_token,
-        raw_json: raw_json.map(|v| v.to_string()),
+        raw_json,
         identity: [0; 16],
     };
     event.identity = event_identity(&event);
@@ -443,6 +501,7 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
 fn event_identity(e: &Event) -> [u8; 16] {
     let token = |t: &Option<Token>| t.as_ref().map(|t| hex(&t.identity()));
     hash(&serde_json::json!([
+        e.source.as_str(),
         e.stage_arn,
         e.session_id,
         e.participant_id,
@@ -464,7 +523,7 @@ fn token(value: Option<&Value>, key: &str) -> Result<Option<Token>, String> {
         Some(Value::Object(o)) => o,
         Some(other) => return Err(format!("{key}: expected an object, found {other}")),
     };
-    let fields = Fields { object };
+    let fields = Fields { object, raw: &[] };
     let capabilities = match object.get("capabilities") {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => {

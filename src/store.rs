@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rusqlite::{named_params, params, Connection, OpenFlags, Transaction};
+use rusqlite::{named_params, params, Connection, OpenFlags, OptionalExtension, Transaction};
 
 use crate::error::{Error, Result};
 use crate::intervals::{self, EventRow};
-use crate::normalize::{Event, Participant, Reject, Session, Token, Unknowns};
+use crate::normalize::{
+    Composition, Event, Participant, Recording, Reject, Session, Token, Unknowns,
+};
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -22,6 +24,64 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+}
+
+/// A schema migration, and when it was applied to a database (`None`: pending).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationInfo {
+    pub version: i64,
+    pub name: String,
+    pub applied_on: Option<String>,
+}
+
+/// Every migration this binary knows, with when `path` had it applied; a missing database has
+/// them all pending. Nothing is written.
+pub fn migration_status(path: &Path, busy_timeout: Duration) -> Result<Vec<MigrationInfo>> {
+    let mut known: Vec<MigrationInfo> = embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| MigrationInfo {
+            version: i64::from(m.version()),
+            name: m.name().to_string(),
+            applied_on: None,
+        })
+        .collect();
+    known.sort_by_key(|m| m.version);
+    if !path.exists() {
+        return Ok(known);
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| db_error(path, e))?;
+    let store = Store {
+        conn,
+        path: path.to_path_buf(),
+    };
+    store.set_pragmas(busy_timeout, &[("query_only", "ON")])?;
+    if store.schema_version()? == 0 {
+        return Ok(known);
+    }
+    let mut applied = store
+        .conn
+        .prepare(include_str!("store/applied_migrations.sql"))
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                Ok(MigrationInfo {
+                    version: r.get(0)?,
+                    name: r.get(1)?,
+                    applied_on: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(|e| db_error(path, e))?;
+    for m in &mut known {
+        if let Some(i) = applied.iter().position(|a| a.version == m.version) {
+            m.applied_on = applied.swap_remove(i).applied_on;
+        }
+    }
+    // Applied by a newer stagelog: shown too, so the user sees why the database is refused.
+    known.extend(applied);
+    Ok(known)
 }
 
 /// The schema version this binary's migrations reach.
@@ -39,6 +99,14 @@ impl Store {
     /// stagelog, or a file that is not stagelog's, is refused before anything is written (WAL
     /// mode and refinery's history table are both writes).
     pub fn open_for_writing(path: &Path, busy_timeout: Duration) -> Result<Store> {
+        Self::open_and_migrate(path, busy_timeout).map(|(store, _)| store)
+    }
+
+    /// [`Store::open_for_writing`], also telling which migrations it applied.
+    pub fn open_and_migrate(
+        path: &Path,
+        busy_timeout: Duration,
+    ) -> Result<(Store, Vec<MigrationInfo>)> {
         let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
         let mut store = Store {
             conn,
@@ -60,27 +128,36 @@ impl Store {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        store.prepare_for_writing(busy_timeout)?;
+        let applied = store.prepare_for_writing(busy_timeout)?;
         drop(file);
-        Ok(store)
+        Ok((store, applied))
     }
 
-    fn prepare_for_writing(&mut self, busy_timeout: Duration) -> Result<()> {
+    fn prepare_for_writing(&mut self, busy_timeout: Duration) -> Result<Vec<MigrationInfo>> {
         let found = self.checked_version()?;
         // WAL lets reports and `sqlite3` read while a nightly import writes.
         self.set_pragmas(
             busy_timeout,
             &[("journal_mode", "WAL"), ("synchronous", "NORMAL")],
         )?;
-        if found < supported_version() {
-            embedded::migrations::runner()
-                .run(&mut self.conn)
-                .map_err(|e| Error::Migration {
-                    path: self.path.clone(),
-                    source: Box::new(e),
-                })?;
+        if found == supported_version() {
+            return Ok(Vec::new());
         }
-        Ok(())
+        let report = embedded::migrations::runner()
+            .run(&mut self.conn)
+            .map_err(|e| Error::Migration {
+                path: self.path.clone(),
+                source: Box::new(e),
+            })?;
+        Ok(report
+            .applied_migrations()
+            .iter()
+            .map(|m| MigrationInfo {
+                version: i64::from(m.version()),
+                name: m.name().to_string(),
+                applied_on: None,
+            })
+            .collect())
     }
 
     /// Opens an existing, current database read-only: `report` and `sql` never write.
@@ -170,6 +247,18 @@ impl Store {
         &self.path
     }
 
+    /// The path under which this content was first imported, if it was.
+    pub fn imported_as(&self, content_sha256: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                include_str!("store/imported_as.sql"),
+                [content_sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| db_error(&self.path, e))
+    }
+
     /// Starts one file's import: everything it writes commits together or not at all.
     pub fn begin_file(&mut self, file: &str, content_sha256: &str) -> Result<FileWriter<'_>> {
         let path = self.path.clone();
@@ -192,6 +281,7 @@ impl Store {
             tx,
             path,
             import_key,
+            content_sha256: content_sha256.to_string(),
             stages: HashMap::new(),
             sessions: HashMap::new(),
             participants: HashMap::new(),
@@ -220,6 +310,8 @@ pub struct Counts {
     pub duplicate: usize,
     pub merged: usize,
     pub rejected: usize,
+    /// EventBridge events that are not stage data.
+    pub skipped: usize,
     pub unknowns: Unknowns,
 }
 
@@ -230,6 +322,7 @@ impl std::ops::AddAssign for Counts {
         self.duplicate += o.duplicate;
         self.merged += o.merged;
         self.rejected += o.rejected;
+        self.skipped += o.skipped;
         self.unknowns += o.unknowns;
     }
 }
@@ -240,6 +333,7 @@ pub struct FileWriter<'c> {
     tx: Transaction<'c>,
     path: PathBuf,
     import_key: i64,
+    content_sha256: String,
     // Key look-ups stay in memory: one SELECT per event would dominate the import.
     stages: HashMap<String, i64>,
     sessions: HashMap<(i64, String), i64>,
@@ -254,15 +348,17 @@ impl FileWriter<'_> {
         db_error(&self.path, e)
     }
 
+    fn stage_key(&mut self, stage_arn: &str) -> Result<i64> {
+        if let Some(&k) = self.stages.get(stage_arn) {
+            return Ok(k);
+        }
+        let k = self.key_of(include_str!("store/stage_key.sql"), params![stage_arn])?;
+        self.stages.insert(stage_arn.to_string(), k);
+        Ok(k)
+    }
+
     fn session_key(&mut self, stage_arn: &str, session_id: &str) -> Result<i64> {
-        let stage_key = match self.stages.get(stage_arn) {
-            Some(&k) => k,
-            None => {
-                let k = self.key_of(include_str!("store/stage_key.sql"), params![stage_arn])?;
-                self.stages.insert(stage_arn.to_string(), k);
-                k
-            }
-        };
+        let stage_key = self.stage_key(stage_arn)?;
         let id = (stage_key, session_id.to_string());
         if let Some(&k) = self.sessions.get(&id) {
             return Ok(k);
@@ -336,9 +432,17 @@ impl FileWriter<'_> {
                     e.raw_json,
                     self.import_key,
                     e.identity.as_slice(),
+                    e.source.as_str(),
+                    e.eventbridge_id,
                 ])
             })
             .map_err(|err| self.err(err))?;
+        if let Some(user_id) = &e.user_id {
+            self.tx
+                .prepare_cached(include_str!("store/fill_user_id.sql"))
+                .and_then(|mut s| s.execute(params![participant_key, user_id]))
+                .map_err(|err| self.err(err))?;
+        }
         if inserted == 1 {
             self.touched
                 .entry(session_key)
@@ -346,6 +450,52 @@ impl FileWriter<'_> {
                 .insert(participant_key);
         }
         Ok(inserted == 1)
+    }
+
+    /// Stores a recording state change; false when its envelope id is already stored.
+    pub fn insert_recording(&mut self, r: &Recording) -> Result<bool> {
+        let session_key = self.session_key(&r.stage_arn, &r.session_id)?;
+        self.tx
+            .prepare_cached(include_str!("store/insert_recording.sql"))
+            .and_then(|mut s| {
+                s.execute(params![
+                    r.eventbridge_id,
+                    session_key,
+                    r.participant_id,
+                    r.event_name,
+                    r.event_time_us,
+                    r.recording_s3_bucket_name,
+                    r.recording_s3_key_prefix,
+                    r.raw_json,
+                    self.import_key,
+                ])
+            })
+            .map(|n| n == 1)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Stores a composition state change; false when its envelope id is already stored.
+    pub fn insert_composition(&mut self, c: &Composition) -> Result<bool> {
+        let stage_key = match &c.stage_arn {
+            Some(arn) => Some(self.stage_key(arn)?),
+            None => None,
+        };
+        self.tx
+            .prepare_cached(include_str!("store/insert_composition.sql"))
+            .and_then(|mut s| {
+                s.execute(params![
+                    c.eventbridge_id,
+                    c.composition_arn,
+                    stage_key,
+                    c.session_id,
+                    c.event_name,
+                    c.event_time_us,
+                    c.raw_json,
+                    self.import_key,
+                ])
+            })
+            .map(|n| n == 1)
+            .map_err(|e| self.err(e))
     }
 
     pub fn merge_session(&mut self, s: &Session) -> Result<()> {
@@ -398,6 +548,26 @@ impl FileWriter<'_> {
         Ok(())
     }
 
+    /// Records the `nextToken` of a page of `list`; returns another file whose page of the same
+    /// list had the same one.
+    pub fn note_page_token(&self, list: &str, token: &str) -> Result<Option<String>> {
+        let run = || -> rusqlite::Result<Option<String>> {
+            let seen = self
+                .tx
+                .prepare_cached(include_str!("store/page_token_seen.sql"))?
+                .query_row(
+                    params![token, list, self.import_key, self.content_sha256],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            self.tx
+                .prepare_cached(include_str!("store/insert_page_token.sql"))?
+                .execute(params![self.import_key, list, token])?;
+            Ok(seen)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
     pub fn reject(&self, r: &Reject) -> Result<()> {
         self.tx
             .prepare_cached(include_str!("store/insert_reject.sql"))
@@ -419,6 +589,7 @@ impl FileWriter<'_> {
                     ":duplicate": counts.duplicate as i64,
                     ":merged": counts.merged as i64,
                     ":rejected": counts.rejected as i64,
+                    ":skipped": counts.skipped as i64,
                     ":unknown_names": counts.unknowns.names as i64,
                     ":unknown_error_codes": counts.unknowns.error_codes as i64,
                     ":unknown_fields": counts.unknowns.fields as i64,
@@ -448,22 +619,34 @@ impl FileWriter<'_> {
             let mut events = Vec::new();
             for &participant_key in participants {
                 let rows = select.query_map([session_key, participant_key], |r| {
-                    Ok(EventRow {
-                        event_key: r.get(0)?,
-                        participant_key: r.get(1)?,
-                        name: r.get(2)?,
-                        time_us: r.get(3)?,
-                        remote_participant_id: r.get(4)?,
-                        destination_stage_arn: r.get(5)?,
-                        destination_session_id: r.get(6)?,
-                        previous_token_key: r.get(7)?,
-                        new_token_key: r.get(8)?,
-                        identity: r.get(9)?,
-                    })
+                    let source: String = r.get(10)?;
+                    Ok((
+                        source == "api",
+                        EventRow {
+                            event_key: r.get(0)?,
+                            participant_key: r.get(1)?,
+                            name: r.get(2)?,
+                            time_us: r.get(3)?,
+                            remote_participant_id: r.get(4)?,
+                            destination_stage_arn: r.get(5)?,
+                            destination_session_id: r.get(6)?,
+                            previous_token_key: r.get(7)?,
+                            new_token_key: r.get(8)?,
+                            identity: r.get(9)?,
+                        },
+                    ))
                 })?;
-                for row in rows {
-                    events.push(row?);
-                }
+                let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+                // With any API data, the participant's EventBridge events are left out.
+                let has_api = rows.iter().any(|(api, _)| *api);
+                self.tx
+                    .prepare_cached(include_str!("store/set_covered.sql"))?
+                    .execute(params![session_key, participant_key, has_api])?;
+                events.extend(
+                    rows.into_iter()
+                        .filter(|(api, _)| *api || !has_api)
+                        .map(|(_, row)| row),
+                );
                 self.tx
                     .prepare_cached(include_str!("store/clear_intervals.sql"))?
                     .execute([session_key, participant_key])?;

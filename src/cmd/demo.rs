@@ -83,7 +83,8 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<u8> {
         };
         Ok((source, flags))
     });
-    let code = super::import::import_all(&mut store, files);
+    let total_bytes = SAMPLE.iter().map(|f| f.bytes.len() as u64).sum();
+    let code = super::import::import_all(&mut store, files, total_bytes, Default::default());
 
     let no_filters: BTreeMap<String, Value> = ["stage", "session", "since", "until"]
         .into_iter()

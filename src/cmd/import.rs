@@ -2,6 +2,11 @@
 //! summary per file and in total on stderr.
 
 use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{Global, ImportArgs};
 use crate::error::{Error, Result};
@@ -12,11 +17,24 @@ use crate::store::{Counts, FileWriter, Store};
 /// How many reject reasons a file's summary shows; all are kept in the `rejects` table.
 const REJECTS_SHOWN: usize = 5;
 
+/// How a run treats its files.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options {
+    pub force: bool,
+    pub strict: bool,
+    pub quiet: bool,
+}
+
 pub fn run(global: &Global, args: &ImportArgs) -> Result<u8> {
     let flags = Flags {
         stage_arn: args.stage_arn.clone(),
         session_id: args.session_id.clone(),
         participant_id: args.participant_id.clone(),
+    };
+    let options = Options {
+        force: args.force,
+        strict: args.strict,
+        quiet: args.quiet,
     };
     let files = formats::expand_paths(&args.paths)?;
     if files.is_empty() {
@@ -25,42 +43,168 @@ pub fn run(global: &Global, args: &ImportArgs) -> Result<u8> {
             args.paths.join(", ")
         );
     }
-    let mut store = Store::open_for_writing(&global.db_path(), global.busy_timeout())?;
-    let inputs = files
+    let (mut store, applied) = Store::open_and_migrate(&global.db_path(), global.busy_timeout())?;
+    // Creating a database is no news; upgrading one is.
+    let upgraded = applied.first().is_some_and(|m| m.version > 1);
+    for m in applied.iter().filter(|_| upgraded) {
+        crate::note!("applied schema migration V{} {}", m.version, m.name);
+    }
+    let total_bytes = files
         .iter()
-        .map(|path| Source::open(path).map(|source| (source, flags.clone())));
-    Ok(import_all(&mut store, inputs))
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let prefix = args.stage_arn_prefix.as_deref().unwrap_or_default();
+    let jobs = files.iter().map(|path| {
+        let flags = if args.context_from_path {
+            context_from_path(path, prefix).or(&flags)
+        } else {
+            flags.clone()
+        };
+        Source::open(path).map(|source| (source, flags))
+    });
+    Ok(import_all(&mut store, jobs, total_bytes, options))
 }
 
-/// Imports each input in turn, printing summaries; returns the exit code (1 when a file failed
-/// as a whole, else 3 when records were rejected, else 0).
-pub fn import_all(store: &mut Store, inputs: impl Iterator<Item = Result<(Source, Flags)>>) -> u8 {
-    let mut total = Counts::default();
-    let (mut files, mut failed) = (0, 0);
-    for input in inputs {
-        files += 1;
-        let outcome = input.and_then(|(source, flags)| {
-            let counts = import_file(store, &source, &flags)?;
-            Ok((source.name, counts))
+/// The context a file's path gives, by the layout `--context-from-path` documents.
+fn context_from_path(path: &Path, stage_arn_prefix: &str) -> Flags {
+    let folders: Vec<String> = path
+        .parent()
+        .into_iter()
+        .flat_map(|p| p.components())
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let session_at = folders.iter().rposition(|f| f.starts_with("st-"));
+    let stage = match session_at {
+        Some(i) => i.checked_sub(1).map(|s| &folders[s]),
+        None => folders.last(),
+    };
+    let participant = match session_at {
+        Some(i) if i + 1 == folders.len() => path
+            .file_name()
+            .and_then(|n| n.to_string_lossy().split('.').next().map(str::to_string))
+            .filter(|p| !p.is_empty()),
+        _ => None,
+    };
+    Flags {
+        stage_arn: stage
+            .filter(|s| !s.is_empty() && *s != "." && *s != "/")
+            .map(|s| format!("{stage_arn_prefix}{s}")),
+        session_id: session_at.map(|i| folders[i].clone()),
+        participant_id: participant,
+    }
+}
+
+/// Shows the run's progress on a terminal: bytes of files done, events, events per second.
+struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    records: u64,
+}
+
+impl Progress {
+    fn new(total_bytes: u64, quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total_bytes);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg}")
+                    .expect("a valid template"),
+            );
+            bar
         });
-        match outcome {
-            Ok((name, counts)) => {
-                crate::note!("{name}: {}", summary(&counts));
-                total += counts;
-            }
-            Err(e) => {
-                failed += 1;
-                crate::note!("stagelog: {:#}", anyhow::Error::from(e));
+        Progress {
+            bar,
+            started: Instant::now(),
+            records: 0,
+        }
+    }
+
+    fn record(&mut self) {
+        self.records += 1;
+        if let Some(bar) = &self.bar {
+            if self.records.is_multiple_of(4096) {
+                let rate = self.records as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+                bar.set_message(format!("{} records, {rate:.0}/s", self.records));
             }
         }
     }
-    if files > 1 {
-        let failures = if failed > 0 {
-            format!(", {failed} failed")
-        } else {
-            String::new()
-        };
-        crate::note!("total, {files} files{failures}: {}", summary(&total));
+
+    fn file_done(&self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+        }
+    }
+
+    /// A line on stderr that does not tear the bar.
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| crate::note!("{text}")),
+            None => crate::note!("{text}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Imports each file in turn, printing summaries; returns the exit code (1 when a file failed
+/// as a whole, else 3 when records were rejected, else 0).
+pub fn import_all(
+    store: &mut Store,
+    jobs: impl Iterator<Item = Result<(Source, Flags)>>,
+    total_bytes: u64,
+    options: Options,
+) -> u8 {
+    let mut progress = Progress::new(total_bytes, options.quiet);
+    let mut total = Counts::default();
+    let (mut files, mut failed, mut unchanged) = (0, 0, 0);
+    for job in jobs {
+        files += 1;
+        let outcome = job.and_then(|(source, flags)| {
+            let outcome = import_file(store, &source, &flags, options, &mut progress);
+            progress.file_done(source.size);
+            Ok((source.name, outcome?))
+        });
+        match outcome {
+            Ok((name, Outcome::Imported(counts))) => {
+                if !options.quiet {
+                    progress.line(&format!("{name}: {}", summary(&counts)));
+                }
+                total += counts;
+            }
+            Ok((name, Outcome::Unchanged { imported_as })) => {
+                unchanged += 1;
+                if !options.quiet {
+                    let from = if imported_as == name {
+                        String::new()
+                    } else {
+                        format!(" as {imported_as}")
+                    };
+                    progress.line(&format!(
+                        "{name}: unchanged, this content was imported before{from} (--force \
+                         reads it again)"
+                    ));
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                progress.line(&format!("stagelog: {:#}", anyhow::Error::from(e)));
+            }
+        }
+    }
+    progress.finish();
+    if files > 1 || options.quiet {
+        let mut notes = String::new();
+        if unchanged > 0 {
+            notes += &format!(", {unchanged} unchanged");
+        }
+        if failed > 0 {
+            notes += &format!(", {failed} failed");
+        }
+        crate::note!("total, {files} files{notes}: {}", summary(&total));
     }
     if failed > 0 {
         1
@@ -73,11 +217,12 @@ pub fn import_all(store: &mut Store, inputs: impl Iterator<Item = Result<(Source
 
 fn summary(c: &Counts) -> String {
     format!(
-        "{} read, {} new, {} duplicate, {} merged, {} rejected; unknown names {}, error codes {}, fields {}",
+        "{} read, {} new, {} duplicate, {} merged, {} skipped, {} rejected; unknown names {}, error codes {}, fields {}",
         c.read,
         c.inserted,
         c.duplicate,
         c.merged,
+        c.skipped,
         c.rejected,
         c.unknowns.names,
         c.unknowns.error_codes,
@@ -85,13 +230,32 @@ fn summary(c: &Counts) -> String {
     )
 }
 
+enum Outcome {
+    Imported(Counts),
+    /// The same content is in `imports` already.
+    Unchanged {
+        imported_as: String,
+    },
+}
+
 /// Imports one file in one transaction. A file that is not JSON, or whose every record lacks
 /// its stage or session, fails as a whole and writes nothing.
-fn import_file(store: &mut Store, source: &Source, flags: &Flags) -> Result<Counts> {
+fn import_file(
+    store: &mut Store,
+    source: &Source,
+    flags: &Flags,
+    options: Options,
+    progress: &mut Progress,
+) -> Result<Outcome> {
+    if !options.force {
+        if let Some(imported_as) = store.imported_as(&source.content_sha256)? {
+            return Ok(Outcome::Unchanged { imported_as });
+        }
+    }
     let mut presets = HashMap::new();
     loop {
-        match import_pass(store, source, flags, &presets)? {
-            Pass::Done(counts) => return Ok(counts),
+        match import_pass(store, source, flags, &presets, options, progress)? {
+            Pass::Done(counts) => return Ok(Outcome::Imported(counts)),
             // The transaction was rolled back; read again knowing the page's context.
             Pass::Again { page, context } => {
                 presets.insert(page, context);
@@ -149,6 +313,21 @@ impl Tally {
                 writer.merge_session(s)?;
                 self.counts.merged += 1;
             }
+            Record::Recording(r) => {
+                if writer.insert_recording(r)? {
+                    self.counts.inserted += 1;
+                } else {
+                    self.counts.duplicate += 1;
+                }
+            }
+            Record::Composition(c) => {
+                if writer.insert_composition(c)? {
+                    self.counts.inserted += 1;
+                } else {
+                    self.counts.duplicate += 1;
+                }
+            }
+            Record::Skipped => self.counts.skipped += 1,
         }
         Ok(())
     }
@@ -159,6 +338,8 @@ fn import_pass(
     source: &Source,
     flags: &Flags,
     presets: &HashMap<usize, PageContext>,
+    options: Options,
+    progress: &mut Progress,
 ) -> Result<Pass> {
     let bad_file = |reason: String| Error::BadFile {
         path: source.name.clone(),
@@ -168,6 +349,7 @@ fn import_pass(
     let mut tally = Tally::default();
     let read = formats::read(source.reader()?, presets, |piece| {
         tally.counts.read += 1;
+        progress.record();
         match piece {
             Piece::Broken {
                 position,
@@ -205,24 +387,38 @@ fn import_pass(
             outline.format, missing_context.1
         )));
     }
-    counts.unknowns.fields += outline.unknown_page_keys;
-    writer.commit(&counts, &outline.format)?;
-    for line in shown {
-        crate::note!("{}:   {line}", source.name);
+    if options.strict && counts.rejected > 0 {
+        return Err(bad_file(format!(
+            "--strict: {} records rejected, so nothing of the file was imported; the first: {}",
+            counts.rejected,
+            shown.first().map_or("", String::as_str)
+        )));
     }
-    if counts.rejected > REJECTS_SHOWN {
-        crate::note!(
-            "{}:   … and {} more; see the rejects table",
-            source.name,
-            counts.rejected - REJECTS_SHOWN
-        );
+    counts.unknowns.fields += outline.unknown_page_keys;
+    let mut warnings = Vec::new();
+    for (list, token) in &outline.next_tokens {
+        if let Some(other) = writer.note_page_token(list, token)? {
+            warnings.push(format!(
+                "warning: nextToken {token:?} also ends a page in {other}: a page saved twice \
+                 with other content, or pagination that went round in a loop"
+            ));
+        }
     }
     if outline.lone_surrogates > 0 {
-        crate::note!(
-            "{}:   warning: {} records held a lone UTF-16 surrogate escape, replaced by U+FFFD",
-            source.name,
+        warnings.push(format!(
+            "warning: {} records held a lone UTF-16 surrogate escape, replaced by U+FFFD",
             outline.lone_surrogates
-        );
+        ));
+    }
+    writer.commit(&counts, &outline.format)?;
+    let more = (counts.rejected > REJECTS_SHOWN).then(|| {
+        format!(
+            "… and {} more; see the rejects table",
+            counts.rejected - REJECTS_SHOWN
+        )
+    });
+    for line in shown.iter().chain(&more).chain(&warnings) {
+        progress.line(&format!("{}:   {line}", source.name));
     }
     Ok(Pass::Done(counts))
 }

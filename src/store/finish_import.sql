@@ -5,6 +5,7 @@ SET format = :format,
     records_duplicate = :duplicate,
     records_merged = :merged,
     records_rejected = :rejected,
+    records_skipped = :skipped,
     unknown_names = :unknown_names,
     unknown_error_codes = :unknown_error_codes,
     unknown_fields = :unknown_fields

@@ -1,6 +1,6 @@
-INSERT INTO events (
+-- A repeat is ignored whether it repeats the content (identity) or the EventBridge envelope id.
+INSERT OR IGNORE INTO events (
     session_key, participant_key, name, event_time_us, remote_participant_id, error_code,
     destination_stage_arn, destination_session_id, replica, previous_token_key, new_token_key,
-    raw_json, import_key, identity)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-ON CONFLICT (identity) DO NOTHING
+    raw_json, import_key, identity, source, eventbridge_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)

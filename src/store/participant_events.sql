@@ -1,4 +1,5 @@
 SELECT event_key, participant_key, name, event_time_us, remote_participant_id,
-       destination_stage_arn, destination_session_id, previous_token_key, new_token_key, identity
+       destination_stage_arn, destination_session_id, previous_token_key, new_token_key, identity,
+       source
 FROM events
 WHERE session_key = ?1 AND participant_key = ?2
