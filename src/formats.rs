@@ -457,11 +457,10 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
         let start = self.scanner.pos;
         let column = self.scanner.column_at(start);
         self.scanner.mark(start);
+        // The mark keeps the object's bytes while it may still be a record; a response document
+        // releases it when its records begin, so its size does not matter.
         match self.object_members() {
-            Ok(Some(())) => {
-                self.scanner.unmark();
-                Ok(())
-            }
+            Ok(Some(())) => Ok(()),
             Ok(None) => {
                 // A record of its own: parsed whole from its bytes.
                 let start = self.scanner.unmark();
@@ -520,8 +519,10 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
         }
     }
 
-    /// Reads an object's members from its `{`. `Some(())` when it was a response document
-    /// (already handed on record by record), `None` when it is a record, left for the caller.
+    /// Reads an object's members from its `{`, which the caller has marked. `Some(())` when it
+    /// was a response document (already handed on record by record; the mark is released),
+    /// `None` when it is a record, left for the caller (marked still). A failure in a record
+    /// leaves the mark, one in a response document does not.
     fn object_members(&mut self) -> Result<Option<()>, MemberError<E>> {
         // The object's start is marked by the caller: offsets from it stay valid.
         self.scanner.pos += 1;
@@ -576,6 +577,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                         context.set(&keys[key_index], value);
                     }
                 }
+                self.scanner.unmark();
                 if let Some(preset) = self.presets.get(&self.pages) {
                     context = preset.clone();
                 }

@@ -603,9 +603,10 @@ impl FileWriter<'_> {
         self.tx.commit().map_err(|e| db_error(&path, e))
     }
 
-    /// Recomputes the intervals of the given participants from all their stored events, then
-    /// moves the session's still-open intervals to its (possibly later) end: a later import that
-    /// adds events to one participant, or a later end time, can change the others' figures.
+    /// Recomputes the intervals of the given participants from all their stored events, one
+    /// participant at a time (memory stays flat), then moves the session's still-open intervals
+    /// to its (possibly later) end: a later import that adds events to one participant, or a
+    /// later end time, can change the others' figures.
     fn derive(&self, session_key: i64, participants: &BTreeSet<i64>) -> Result<()> {
         let run = || -> rusqlite::Result<()> {
             let end: i64 =
@@ -613,85 +614,8 @@ impl FileWriter<'_> {
                     .query_row(include_str!("store/session_end.sql"), [session_key], |r| {
                         r.get(0)
                     })?;
-            let mut select = self
-                .tx
-                .prepare_cached(include_str!("store/participant_events.sql"))?;
-            let mut events = Vec::new();
             for &participant_key in participants {
-                let rows = select.query_map([session_key, participant_key], |r| {
-                    let source: String = r.get(10)?;
-                    Ok((
-                        source == "api",
-                        EventRow {
-                            event_key: r.get(0)?,
-                            participant_key: r.get(1)?,
-                            name: r.get(2)?,
-                            time_us: r.get(3)?,
-                            remote_participant_id: r.get(4)?,
-                            destination_stage_arn: r.get(5)?,
-                            destination_session_id: r.get(6)?,
-                            previous_token_key: r.get(7)?,
-                            new_token_key: r.get(8)?,
-                            identity: r.get(9)?,
-                        },
-                    ))
-                })?;
-                let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-                // With any API data, the participant's EventBridge events are left out.
-                let has_api = rows.iter().any(|(api, _)| *api);
-                self.tx
-                    .prepare_cached(include_str!("store/set_covered.sql"))?
-                    .execute(params![session_key, participant_key, has_api])?;
-                events.extend(
-                    rows.into_iter()
-                        .filter(|(api, _)| *api || !has_api)
-                        .map(|(_, row)| row),
-                );
-                self.tx
-                    .prepare_cached(include_str!("store/clear_intervals.sql"))?
-                    .execute([session_key, participant_key])?;
-                self.tx
-                    .prepare_cached(include_str!("store/clear_replications.sql"))?
-                    .execute([session_key, participant_key])?;
-            }
-            let derived = intervals::derive(events, end);
-
-            let mut insert = self
-                .tx
-                .prepare_cached(include_str!("store/insert_interval.sql"))?;
-            for i in &derived.intervals {
-                insert.execute(params![
-                    session_key,
-                    i.participant_key,
-                    i.kind.as_str(),
-                    i.remote_participant_id,
-                    i.started_at_us,
-                    i.stopped_at_us,
-                    if i.closed_by_stop {
-                        "stop"
-                    } else {
-                        "session_end"
-                    },
-                ])?;
-            }
-            let mut insert = self
-                .tx
-                .prepare_cached(include_str!("store/insert_replication.sql"))?;
-            for r in &derived.replications {
-                insert.execute(params![
-                    session_key,
-                    r.participant_key,
-                    r.destination_stage_arn,
-                    r.destination_session_id,
-                    r.started_at_us,
-                    r.stopped_at_us,
-                ])?;
-            }
-            let mut order = self
-                .tx
-                .prepare_cached(include_str!("store/set_event_order.sql"))?;
-            for a in &derived.applied {
-                order.execute(params![a.event_key, a.seq, a.step])?;
+                self.derive_participant(session_key, participant_key, end)?;
             }
             self.tx
                 .prepare_cached(include_str!("store/move_session_end.sql"))?
@@ -699,5 +623,91 @@ impl FileWriter<'_> {
             Ok(())
         };
         run().map_err(|e| self.err(e))
+    }
+
+    fn derive_participant(
+        &self,
+        session_key: i64,
+        participant_key: i64,
+        session_end_us: i64,
+    ) -> rusqlite::Result<()> {
+        let rows = self
+            .tx
+            .prepare_cached(include_str!("store/participant_events.sql"))?
+            .query_map([session_key, participant_key], |r| {
+                let source: String = r.get(10)?;
+                Ok((
+                    source == "api",
+                    EventRow {
+                        event_key: r.get(0)?,
+                        participant_key: r.get(1)?,
+                        name: r.get(2)?,
+                        time_us: r.get(3)?,
+                        remote_participant_id: r.get(4)?,
+                        destination_stage_arn: r.get(5)?,
+                        destination_session_id: r.get(6)?,
+                        previous_token_key: r.get(7)?,
+                        new_token_key: r.get(8)?,
+                        identity: r.get(9)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // With any API data, the participant's EventBridge events are left out.
+        let has_api = rows.iter().any(|(api, _)| *api);
+        self.tx
+            .prepare_cached(include_str!("store/set_covered.sql"))?
+            .execute(params![session_key, participant_key, has_api])?;
+        let events = rows
+            .into_iter()
+            .filter(|(api, _)| *api || !has_api)
+            .map(|(_, row)| row)
+            .collect();
+        let derived = intervals::derive(events, session_end_us);
+
+        self.tx
+            .prepare_cached(include_str!("store/clear_intervals.sql"))?
+            .execute([session_key, participant_key])?;
+        self.tx
+            .prepare_cached(include_str!("store/clear_replications.sql"))?
+            .execute([session_key, participant_key])?;
+        let mut insert = self
+            .tx
+            .prepare_cached(include_str!("store/insert_interval.sql"))?;
+        for i in &derived.intervals {
+            insert.execute(params![
+                session_key,
+                i.participant_key,
+                i.kind.as_str(),
+                i.remote_participant_id,
+                i.started_at_us,
+                i.stopped_at_us,
+                if i.closed_by_stop {
+                    "stop"
+                } else {
+                    "session_end"
+                },
+            ])?;
+        }
+        let mut insert = self
+            .tx
+            .prepare_cached(include_str!("store/insert_replication.sql"))?;
+        for r in &derived.replications {
+            insert.execute(params![
+                session_key,
+                r.participant_key,
+                r.destination_stage_arn,
+                r.destination_session_id,
+                r.started_at_us,
+                r.stopped_at_us,
+            ])?;
+        }
+        let mut order = self
+            .tx
+            .prepare_cached(include_str!("store/set_event_order.sql"))?;
+        for a in &derived.applied {
+            order.execute(params![a.event_key, a.seq, a.step])?;
+        }
+        Ok(())
     }
 }
