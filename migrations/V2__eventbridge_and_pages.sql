@@ -51,6 +51,11 @@ CREATE INDEX page_tokens_by_token ON page_tokens (next_token, list);
 
 -- Files of other EventBridge detail-types (channel events, …) are counted, not stored.
 ALTER TABLE imports ADD COLUMN records_skipped INTEGER NOT NULL DEFAULT 0;
+-- The context the file was imported with (flags or path), as JSON: the same bytes imported with
+-- another context are other data, so only the same content *and* context is skipped unread.
+ALTER TABLE imports ADD COLUMN context TEXT NOT NULL DEFAULT '{}';
+DROP INDEX imports_by_hash;
+CREATE INDEX imports_by_hash ON imports (content_sha256, context);
 
 -- The events the reports count.
 CREATE VIEW reported_events AS

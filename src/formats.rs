@@ -151,10 +151,19 @@ impl Source {
         } else {
             Box::new(buffered)
         };
-        // UTF-16 (Windows PowerShell's `>`) is transcoded; UTF-8 passes through unchanged, so
-        // that invalid bytes are caught in the record that holds them.
+        // UTF-16 (Windows PowerShell's `>`) is transcoded, found by its byte-order mark or, without
+        // one, by the zero bytes JSON's ASCII gets in it; UTF-8 passes through unchanged, so that
+        // invalid bytes are caught in the record that holds them.
+        let mut plain = BufReader::new(plain);
+        let head = plain.fill_buf().map_err(read_error)?;
+        let bomless_utf16 = match head {
+            [a, 0, b, 0, ..] if *a != 0 && *b != 0 => Some(encoding_rs::UTF_16LE),
+            [0, a, 0, b, ..] if *a != 0 && *b != 0 => Some(encoding_rs::UTF_16BE),
+            _ => None,
+        };
         Ok(Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(bomless_utf16)
                 .utf8_passthru(true)
                 .strip_bom(true)
                 .build(plain),
@@ -306,9 +315,10 @@ const PAGE_KEYS: [&str; 5] = [
 /// Reads a whole file, handing each record (or broken line) to `sink` in file order.
 ///
 /// `presets` gives the context of response documents (by their order in the file) that named
-/// it only after their records. A broken line among top-level records is handed on as
-/// [`Piece::Broken`] and reading goes on at the next line; a broken response document or
-/// top-level array stops the file.
+/// it only after their records. A file of records (NDJSON, EventBridge) tolerates broken lines:
+/// each is handed on as [`Piece::Broken`] and reading goes on at the next line. A response
+/// document or top-level array must be valid JSON as a whole, and so must anything after one;
+/// otherwise the file stops, as does a file in which no record could be read at all.
 pub fn read<E>(
     input: impl Read,
     presets: &HashMap<usize, PageContext>,
@@ -322,8 +332,16 @@ pub fn read<E>(
         formats: Vec::new(),
         pages: 0,
         top_level_records: 0,
+        documents: 0,
+        good_records: 0,
+        first_broken: None,
     };
     reader.run()?;
+    if let (0, Some(first)) = (reader.good_records, reader.first_broken.take()) {
+        return Err(Stop::Invalid(format!(
+            "not a single record could be read; the first problem: {first}"
+        )));
+    }
     let mut outline = reader.outline;
     outline.format = match reader.formats.as_slice() {
         [] => {
@@ -337,6 +355,36 @@ pub fn read<E>(
     Ok(outline)
 }
 
+/// Hands a record to the sink. A macro, not a method: the record borrows the scanner's buffer
+/// while the sink, another field, is called.
+macro_rules! hand_on_record {
+    ($reader:ident, $item:expr) => {{
+        $reader.good_records += 1;
+        ($reader.sink)(Piece::Record($item)).map_err(Stop::Sink)
+    }};
+}
+
+/// Hands on a broken record of a record stream, or stops a file that holds a document.
+macro_rules! hand_on_broken {
+    ($reader:ident, $line:expr, $column:expr, $reason:expr, $raw:expr) => {{
+        let (line, column, reason): (usize, u64, String) = ($line, $column, $reason);
+        let place = format!("line {line} column {column}: {reason}");
+        if $reader.documents > 0 {
+            Err(Stop::Invalid(format!(
+                "after the JSON document, at {place}"
+            )))
+        } else {
+            $reader.first_broken.get_or_insert(place);
+            ($reader.sink)(Piece::Broken {
+                position: format!("line {line}"),
+                reason: format!("{reason} (column {column})"),
+                raw: $raw,
+            })
+            .map_err(Stop::Sink)
+        }
+    }};
+}
+
 struct Reader<'p, R, F> {
     scanner: Scanner<R>,
     presets: &'p HashMap<usize, PageContext>,
@@ -345,6 +393,11 @@ struct Reader<'p, R, F> {
     formats: Vec<&'static str>,
     pages: usize,
     top_level_records: usize,
+    /// Response documents and top-level arrays read: after one, nothing may be broken.
+    documents: usize,
+    good_records: usize,
+    /// Where the first broken line was, and why.
+    first_broken: Option<String>,
 }
 
 impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
@@ -355,9 +408,12 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             match first {
                 b'[' => self.top_level_array()?,
                 b'{' => self.top_level_object(line)?,
+                // A byte-order mark where files were concatenated.
+                0xEF if self.scanner.skip_bom()? => {}
                 _ => {
-                    let reason = format!("not JSON: unexpected {}", shown(first));
-                    self.broken_line(start, line, reason)?;
+                    let column = self.scanner.column_at(start);
+                    let reason = format!("invalid JSON: unexpected {}", shown(first));
+                    self.broken_line(start, line, column, reason)?;
                 }
             }
         }
@@ -365,24 +421,30 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
     }
 
     /// Hands on the line at `start` (which must be marked or current) as broken, and moves on
-    /// to the next line.
-    fn broken_line(&mut self, start: usize, line: usize, reason: String) -> Result<(), Stop<E>> {
+    /// to the next line; after a document, stops the file instead.
+    fn broken_line(
+        &mut self,
+        start: usize,
+        line: usize,
+        column: u64,
+        reason: String,
+    ) -> Result<(), Stop<E>> {
         self.scanner.mark(start);
         let from = self.scanner.pos.max(start);
         self.scanner.skip_line(from)?;
         let start = self.scanner.unmark();
         let raw = trim_line_end(self.scanner.bytes(start, self.scanner.pos));
-        (self.sink)(Piece::Broken {
-            position: format!("line {line}"),
-            reason,
-            raw,
-        })
-        .map_err(Stop::Sink)
+        hand_on_broken!(self, line, column, reason, raw)
     }
 
     fn fatal(&mut self, e: ScanError, what: &str) -> Stop<E> {
         match e {
-            ScanError::Truncated => Stop::Invalid(format!("{what} ends before it closes")),
+            ScanError::Truncated => {
+                let (line, column) = self.scanner.end_position();
+                Stop::Invalid(format!(
+                    "{what} ends before it closes: the file stops at line {line} column {column}"
+                ))
+            }
             ScanError::Unexpected { byte, at } => Stop::Invalid(format!(
                 "invalid JSON at line {} column {}: unexpected {} in {what}",
                 self.scanner.line_at(at),
@@ -395,6 +457,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
 
     fn top_level_array(&mut self) -> Result<(), Stop<E>> {
         note_format(&mut self.formats, "events-json-array");
+        self.documents += 1;
         self.scanner.pos += 1;
         let mut index = 0;
         loop {
@@ -425,7 +488,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 raw,
                 page: Rc::default(),
             };
-            (self.sink)(Piece::Record(item)).map_err(Stop::Sink)?;
+            hand_on_record!(self, item)?;
             index += 1;
         }
     }
@@ -485,20 +548,13 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                             raw,
                             page: Rc::default(),
                         };
-                        (self.sink)(Piece::Record(item)).map_err(Stop::Sink)
+                        hand_on_record!(self, item)
                     }
                     Err(e) => {
                         note_format(&mut self.formats, "event");
                         let (line, column) = within(line, column, &e);
-                        (self.sink)(Piece::Broken {
-                            position: format!("line {line}"),
-                            reason: format!(
-                                "invalid JSON at column {column}: {}",
-                                serde_reason(&e)
-                            ),
-                            raw,
-                        })
-                        .map_err(Stop::Sink)
+                        let reason = format!("invalid JSON: {}", serde_reason(&e));
+                        hand_on_broken!(self, line, column, reason, raw)
                     }
                 }
             }
@@ -507,14 +563,20 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 let start = self.scanner.unmark();
                 self.top_level_records += 1;
                 note_format(&mut self.formats, "event");
-                let reason = match e {
-                    ScanError::Truncated => "the record ends before it closes (truncated)".into(),
-                    ScanError::Unexpected { byte, .. } => {
-                        format!("invalid JSON: unexpected {}", shown(byte))
+                let (line, column, reason) = match e {
+                    ScanError::Truncated => {
+                        let (_, column) = self.scanner.end_position();
+                        let reason = "the record ends before it closes (truncated)".to_string();
+                        (line, column, reason)
                     }
+                    ScanError::Unexpected { byte, at } => (
+                        self.scanner.line_at(at),
+                        self.scanner.column_at(at),
+                        format!("invalid JSON: unexpected {}", shown(byte)),
+                    ),
                     ScanError::Io(e) => return Err(Stop::Invalid(format!("cannot read: {e}"))),
                 };
-                self.broken_line(start, line, reason)
+                self.broken_line(start, line, column, reason)
             }
         }
     }
@@ -528,9 +590,10 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
         self.scanner.pos += 1;
         let mut context = PageContext::default();
         let mut keys: Vec<String> = Vec::new();
-        // Context keys met before the records, as offsets from the object's start: parsed only
-        // if the object turns out to be a response document.
-        let mut early_context: Vec<(usize, usize, usize)> = Vec::new();
+        // Members met before any records, as offsets from the object's start with their line
+        // and column: checked only if the object turns out to be a response document (a record
+        // is parsed whole instead).
+        let mut early: Vec<(usize, usize, usize, usize, u64)> = Vec::new();
         let mut response: Option<(&'static str, &'static str)> = None;
         let mut records = 0usize;
         let mut context_after_records = false;
@@ -568,14 +631,17 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 (records_key, next, response)
             {
                 self.pages += 1;
+                self.documents += 1;
                 response = Some((k, format));
                 note_format(&mut self.formats, format);
                 let base = self.scanner.marked();
-                for &(key_index, start, end) in &early_context {
+                for &(key_index, start, end, line, column) in &early {
                     let bytes = self.scanner.bytes(base + start, base + end);
-                    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-                        context.set(&keys[key_index], value);
+                    let value = member_value(bytes, line, column).map_err(MemberError::InPage)?;
+                    if keys[key_index] == "nextToken" {
+                        next_token = value.as_str().map(str::to_string);
                     }
+                    context.set(&keys[key_index], value);
                 }
                 self.scanner.unmark();
                 if let Some(preset) = self.presets.get(&self.pages) {
@@ -587,20 +653,19 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 continue;
             }
             let (start, end) = self.scanner.value().map_err(&record_error)?;
-            let is_context = matches!(key.as_str(), "stageArn" | "sessionId" | "participantId");
-            if is_context && response.is_none() {
+            let (line, column) = (self.scanner.line_at(start), self.scanner.column_at(start));
+            if response.is_none() {
                 let base = self.scanner.marked();
-                early_context.push((keys.len(), start - base, end - base));
-            } else if key == "nextToken" {
+                early.push((keys.len(), start - base, end - base, line, column));
+            } else {
                 let bytes = self.scanner.bytes(start, end);
-                next_token = serde_json::from_slice::<String>(bytes).ok();
-            } else if is_context {
-                let bytes = self.scanner.bytes(start, end);
-                if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-                    let preset = self.presets.contains_key(&self.pages);
-                    if context.set(&key, value) && records > 0 && !preset {
-                        context_after_records = true;
-                    }
+                let value = member_value(bytes, line, column).map_err(MemberError::InPage)?;
+                if key == "nextToken" {
+                    next_token = value.as_str().map(str::to_string);
+                }
+                let preset = self.presets.contains_key(&self.pages);
+                if context.set(&key, value) && records > 0 && !preset {
+                    context_after_records = true;
                 }
             }
             keys.push(key);
@@ -663,31 +728,22 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 format!("line {line}: $.{key}[{index}]")
             };
             let raw = self.scanner.bytes(start, end);
-            let piece = match parse_value(raw) {
-                Ok((value, replaced)) => {
-                    self.outline.lone_surrogates += usize::from(replaced);
-                    Piece::Record(Item {
-                        position,
-                        kind: Some(kind).filter(|_| value.is_object()),
-                        value,
-                        raw,
-                        page: page.clone(),
-                    })
-                }
-                // The document's structure is intact: only this record is lost.
-                Err(e) => {
-                    let (line, column) = within(line, column, &e);
-                    Piece::Broken {
-                        position,
-                        reason: format!(
-                            "invalid JSON at line {line} column {column}: {}",
-                            serde_reason(&e)
-                        ),
-                        raw,
-                    }
-                }
+            let (value, replaced) = parse_value(raw).map_err(|e| {
+                let (line, column) = within(line, column, &e);
+                Stop::Invalid(format!(
+                    "invalid JSON at line {line} column {column}: {}",
+                    serde_reason(&e)
+                ))
+            })?;
+            self.outline.lone_surrogates += usize::from(replaced);
+            let item = Item {
+                position,
+                kind: Some(kind).filter(|_| value.is_object()),
+                value,
+                raw,
+                page: page.clone(),
             };
-            (self.sink)(piece).map_err(Stop::Sink)?;
+            hand_on_record!(self, item)?;
             index += 1;
             if single {
                 return Ok(index);
@@ -750,6 +806,17 @@ fn shown(byte: u8) -> String {
 fn trim_line_end(bytes: &[u8]) -> &[u8] {
     let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     bytes.strip_suffix(b"\r").unwrap_or(bytes)
+}
+
+/// A member of a response document other than its records, which must be valid JSON too.
+fn member_value<E>(bytes: &[u8], line: usize, column: u64) -> Result<Value, Stop<E>> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let (line, column) = within(line, column, &e);
+        Stop::Invalid(format!(
+            "invalid JSON at line {line} column {column}: {}",
+            serde_reason(&e)
+        ))
+    })
 }
 
 /// The file position of a serde_json error in a record that starts at `line`, `column`.
@@ -971,6 +1038,40 @@ mod tests {
         assert!(replaced);
         assert_eq!(value["a"], "x\u{fffd}y");
         assert_eq!(value["b"], "\u{1f600}");
+    }
+
+    #[test]
+    fn every_member_of_a_response_document_must_be_json() {
+        for bad in [
+            &br#"{"events":[{"name":"A"}],"nextToken": tru}"#[..],
+            br#"{"ResponseMetadata":{"a":,},"events":[{"name":"A"}]}"#,
+            br#"{"events":[{"name":"A"},{"name":"B",,}]}"#,
+            b"{\"events\":[{\"name\":\"A\"}]}\ntrailing",
+        ] {
+            let err = read_all(bad).unwrap_err();
+            assert!(err.contains("Invalid"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_file_with_no_readable_record_is_not_json() {
+        let err = read_all(b"hello world\n{not json\n").unwrap_err();
+        assert!(err.contains("line 1 column 1"), "{err}");
+    }
+
+    #[test]
+    fn a_broken_pretty_printed_record_is_one_reject() {
+        let input = b"{\"name\":\"A\"}\n{\n  \"name\": ,\n  \"x\": 1\n}\n{\"name\":\"C\"}\n";
+        let (_, seen) = read_all(input).unwrap();
+        let broken = seen.iter().filter(|(_, k)| k.starts_with("broken")).count();
+        assert_eq!((seen.len(), broken), (3, 1), "{seen:?}");
+    }
+
+    #[test]
+    fn byte_order_marks_between_records_are_skipped() {
+        let (_, seen) = read_all(b"{\"name\":\"A\"}\n\xEF\xBB\xBF{\"name\":\"B\"}\n").unwrap();
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(|(_, k)| k == "Some(Event)"), "{seen:?}");
     }
 
     #[test]

@@ -24,6 +24,16 @@ pub struct Flags {
 }
 
 impl Flags {
+    /// The context as canonical JSON, as `imports.context` keeps it.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "stageArn": self.stage_arn,
+            "sessionId": self.session_id,
+            "participantId": self.participant_id,
+        })
+        .to_string()
+    }
+
     /// This context where it is given, `fallback` where it is not.
     pub fn or(self, fallback: &Flags) -> Flags {
         Flags {
@@ -430,6 +440,8 @@ fn stage_and_session(
 }
 
 fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalized, Refusal> {
+    // Context first: when it is missing, that is what the user must fix for every record.
+    let (stage_arn, session_id) = stage_and_session(fields, page, flags)?;
     let name = required(
         fields.text("name")?.filter(|n| !n.is_empty()),
         "event name",
@@ -449,7 +461,6 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
     let event_time_us = fields
         .time("eventTime")?
         .ok_or("no event time: the record has no eventTime")?;
-    let (stage_arn, session_id) = stage_and_session(fields, page, flags)?;
     let error_code = fields.text("errorCode")?;
     let previous_token = token(fields.object.get("previousToken"), "previousToken")?;
     let new_token = token(fields.object.get("newToken"), "newToken")?;

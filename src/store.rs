@@ -247,12 +247,12 @@ impl Store {
         &self.path
     }
 
-    /// The path under which this content was first imported, if it was.
-    pub fn imported_as(&self, content_sha256: &str) -> Result<Option<String>> {
+    /// The path under which this content was first imported with this context, if it was.
+    pub fn imported_as(&self, content_sha256: &str, context: &str) -> Result<Option<String>> {
         self.conn
             .query_row(
                 include_str!("store/imported_as.sql"),
-                [content_sha256],
+                [content_sha256, context],
                 |r| r.get(0),
             )
             .optional()
@@ -260,7 +260,12 @@ impl Store {
     }
 
     /// Starts one file's import: everything it writes commits together or not at all.
-    pub fn begin_file(&mut self, file: &str, content_sha256: &str) -> Result<FileWriter<'_>> {
+    pub fn begin_file(
+        &mut self,
+        file: &str,
+        content_sha256: &str,
+        context: &str,
+    ) -> Result<FileWriter<'_>> {
         let path = self.path.clone();
         let tx = self
             .conn
@@ -271,6 +276,7 @@ impl Store {
             named_params! {
                 ":path": file,
                 ":content_sha256": content_sha256,
+                ":context": context,
                 ":imported_at_us": chrono::Utc::now().timestamp_micros(),
                 ":stagelog_version": env!("CARGO_PKG_VERSION"),
             },
@@ -609,6 +615,12 @@ impl FileWriter<'_> {
     /// later end time, can change the others' figures.
     fn derive(&self, session_key: i64, participants: &BTreeSet<i64>) -> Result<()> {
         let run = || -> rusqlite::Result<()> {
+            // Coverage first: covered events neither move the session end nor make intervals.
+            for &participant_key in participants {
+                self.tx
+                    .prepare_cached(include_str!("store/set_covered.sql"))?
+                    .execute([session_key, participant_key])?;
+            }
             let end: i64 =
                 self.tx
                     .query_row(include_str!("store/session_end.sql"), [session_key], |r| {
@@ -631,38 +643,24 @@ impl FileWriter<'_> {
         participant_key: i64,
         session_end_us: i64,
     ) -> rusqlite::Result<()> {
-        let rows = self
+        let events = self
             .tx
             .prepare_cached(include_str!("store/participant_events.sql"))?
             .query_map([session_key, participant_key], |r| {
-                let source: String = r.get(10)?;
-                Ok((
-                    source == "api",
-                    EventRow {
-                        event_key: r.get(0)?,
-                        participant_key: r.get(1)?,
-                        name: r.get(2)?,
-                        time_us: r.get(3)?,
-                        remote_participant_id: r.get(4)?,
-                        destination_stage_arn: r.get(5)?,
-                        destination_session_id: r.get(6)?,
-                        previous_token_key: r.get(7)?,
-                        new_token_key: r.get(8)?,
-                        identity: r.get(9)?,
-                    },
-                ))
+                Ok(EventRow {
+                    event_key: r.get(0)?,
+                    participant_key: r.get(1)?,
+                    name: r.get(2)?,
+                    time_us: r.get(3)?,
+                    remote_participant_id: r.get(4)?,
+                    destination_stage_arn: r.get(5)?,
+                    destination_session_id: r.get(6)?,
+                    previous_token_key: r.get(7)?,
+                    new_token_key: r.get(8)?,
+                    identity: r.get(9)?,
+                })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        // With any API data, the participant's EventBridge events are left out.
-        let has_api = rows.iter().any(|(api, _)| *api);
-        self.tx
-            .prepare_cached(include_str!("store/set_covered.sql"))?
-            .execute(params![session_key, participant_key, has_api])?;
-        let events = rows
-            .into_iter()
-            .filter(|(api, _)| *api || !has_api)
-            .map(|(_, row)| row)
-            .collect();
         let derived = intervals::derive(events, session_end_us);
 
         self.tx

@@ -66,8 +66,11 @@ pub fn run(global: &Global, args: &ImportArgs) -> Result<u8> {
     Ok(import_all(&mut store, jobs, total_bytes, options))
 }
 
-/// The context a file's path gives, by the layout `--context-from-path` documents.
+/// The context a file's path gives, by the layout `--context-from-path` documents. The path is
+/// made absolute first, so that a run from inside the layout still sees the stage folder.
 fn context_from_path(path: &Path, stage_arn_prefix: &str) -> Flags {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = absolute.as_path();
     let folders: Vec<String> = path
         .parent()
         .into_iter()
@@ -196,16 +199,15 @@ pub fn import_all(
         }
     }
     progress.finish();
-    if files > 1 || options.quiet {
-        let mut notes = String::new();
-        if unchanged > 0 {
-            notes += &format!(", {unchanged} unchanged");
-        }
-        if failed > 0 {
-            notes += &format!(", {failed} failed");
-        }
-        crate::note!("total, {files} files{notes}: {}", summary(&total));
+    let mut notes = String::new();
+    if unchanged > 0 {
+        notes += &format!(", {unchanged} unchanged");
     }
+    if failed > 0 {
+        notes += &format!(", {failed} failed");
+    }
+    let plural = if files == 1 { "" } else { "s" };
+    crate::note!("total, {files} file{plural}{notes}: {}", summary(&total));
     if failed > 0 {
         1
     } else if total.rejected > 0 {
@@ -248,7 +250,7 @@ fn import_file(
     progress: &mut Progress,
 ) -> Result<Outcome> {
     if !options.force {
-        if let Some(imported_as) = store.imported_as(&source.content_sha256)? {
+        if let Some(imported_as) = store.imported_as(&source.content_sha256, &flags.to_json())? {
             return Ok(Outcome::Unchanged { imported_as });
         }
     }
@@ -345,7 +347,7 @@ fn import_pass(
         path: source.name.clone(),
         reason,
     };
-    let mut writer = store.begin_file(&source.name, &source.content_sha256)?;
+    let mut writer = store.begin_file(&source.name, &source.content_sha256, &flags.to_json())?;
     let mut tally = Tally::default();
     let read = formats::read(source.reader()?, presets, |piece| {
         tally.counts.read += 1;
@@ -381,7 +383,8 @@ fn import_pass(
         shown,
         missing_context,
     } = tally;
-    if counts.read > 0 && missing_context.0 == counts.read {
+    let stored = counts.inserted + counts.duplicate + counts.merged;
+    if stored == 0 && missing_context.0 > 0 {
         return Err(bad_file(format!(
             "nothing imported: no {} record says where it belongs ({})",
             outline.format, missing_context.1
@@ -396,7 +399,14 @@ fn import_pass(
     }
     counts.unknowns.fields += outline.unknown_page_keys;
     let mut warnings = Vec::new();
-    for (list, token) in &outline.next_tokens {
+    for (i, (list, token)) in outline.next_tokens.iter().enumerate() {
+        if outline.next_tokens[..i].contains(&(list, token.clone())) {
+            warnings.push(format!(
+                "warning: nextToken {token:?} ends two pages of this file: a page saved twice, \
+                 or pagination that went round in a loop"
+            ));
+            continue;
+        }
         if let Some(other) = writer.note_page_token(list, token)? {
             warnings.push(format!(
                 "warning: nextToken {token:?} also ends a page in {other}: a page saved twice \
@@ -406,8 +416,11 @@ fn import_pass(
     }
     if outline.lone_surrogates > 0 {
         warnings.push(format!(
-            "warning: {} records held a lone UTF-16 surrogate escape, replaced by U+FFFD",
-            outline.lone_surrogates
+            "warning: {} held a lone UTF-16 surrogate escape, replaced by U+FFFD",
+            match outline.lone_surrogates {
+                1 => "1 record".to_string(),
+                n => format!("{n} records"),
+            }
         ));
     }
     writer.commit(&counts, &outline.format)?;

@@ -123,6 +123,12 @@ impl<R: Read> Scanner<R> {
         self.dropped + index as u64 - self.line_start + 1
     }
 
+    /// Line and column of the end of what has been read: where a truncated input stops.
+    pub fn end_position(&mut self) -> (usize, u64) {
+        let end = self.end;
+        (self.line_at(end), self.column_at(end))
+    }
+
     pub fn bytes(&self, start: usize, end: usize) -> &[u8] {
         &self.buf[start..end]
     }
@@ -256,20 +262,41 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Moves past the end of the line that holds buffer index `from` (or to the end of the
-    /// input): where reading resumes after a broken record.
+    /// Moves past the end of the line that holds buffer index `from`, then past any lines that
+    /// do not start with `{` or `[` (the rest of a broken pretty-printed record), or to the end
+    /// of the input: where reading resumes after a broken record.
     pub fn skip_line(&mut self, from: usize) -> io::Result<()> {
         self.pos = from;
         loop {
             if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos..self.end]) {
                 self.pos += i + 1;
-                return Ok(());
+                if self.pos == self.end && !self.fill()? {
+                    return Ok(());
+                }
+                if matches!(self.buf[self.pos], b'{' | b'[') {
+                    return Ok(());
+                }
+                continue;
             }
             self.pos = self.end;
             if !self.fill()? {
                 return Ok(());
             }
         }
+    }
+
+    /// Skips a UTF-8 byte-order mark at the current position; false when there is none.
+    pub fn skip_bom(&mut self) -> io::Result<bool> {
+        while self.end - self.pos < 3 {
+            if !self.fill()? {
+                break;
+            }
+        }
+        if self.buf[self.pos..self.end].starts_with(b"\xEF\xBB\xBF") {
+            self.pos += 3;
+            return Ok(true);
+        }
+        Ok(false)
     }
 }
 

@@ -69,11 +69,16 @@ pub fn canonical_name(event_name: &str) -> String {
         _ => {}
     }
     let lower = event_name.to_lowercase();
-    if lower.contains("replicat") {
-        if lower.contains("start") {
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.iter().any(|w| w.starts_with("replicat")) {
+        if words.iter().any(|w| w.starts_with("start")) {
             return "REPLICATION_STARTED".into();
         }
-        if lower.contains("stop") || lower.contains("end") {
+        let stops = |w: &&str| w.starts_with("stop") || matches!(*w, "end" | "ended" | "ends");
+        if words.iter().any(stops) {
             return "REPLICATION_STOPPED".into();
         }
     }
@@ -244,5 +249,9 @@ mod tests {
             "REPLICATION_STOPPED"
         );
         assert_eq!(canonical_name("Participant Muted"), "Participant Muted");
+        assert_eq!(
+            canonical_name("Participant Replication Pending"),
+            "Participant Replication Pending"
+        );
     }
 }
