@@ -9,6 +9,7 @@
 
 mod scanner;
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -126,11 +127,13 @@ impl Source {
     }
 
     /// The content from its start: decompressed, and decoded to UTF-8 when it is UTF-16.
-    pub fn reader(&self) -> Result<Box<dyn Read + '_>> {
+    /// `consumed` counts the stored bytes read so far, for showing progress.
+    pub fn reader<'a>(&'a self, consumed: &'a Cell<u64>) -> Result<Box<dyn Read + 'a>> {
         let read_error = |source| Error::Read {
             path: self.name.clone(),
             source,
         };
+        consumed.set(0);
         let raw: Box<dyn Read> = match &self.origin {
             Origin::File(path) => Box::new(std::fs::File::open(path).map_err(read_error)?),
             Origin::Spooled(file) => {
@@ -140,7 +143,10 @@ impl Source {
             }
             Origin::Embedded(bytes) => Box::new(*bytes),
         };
-        let mut buffered = BufReader::new(raw);
+        let mut buffered = BufReader::new(Counting {
+            inner: raw,
+            consumed,
+        });
         let magic = buffered.fill_buf().map_err(read_error)?;
         let plain: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
             Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
@@ -183,6 +189,20 @@ impl Write for Hashing {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// Counts the bytes read through it.
+struct Counting<'a, R> {
+    inner: R,
+    consumed: &'a Cell<u64>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.set(self.consumed.get() + n as u64);
+        Ok(n)
     }
 }
 

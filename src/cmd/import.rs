@@ -1,6 +1,7 @@
 //! `stagelog import`: files → formats → normalize → store, one transaction per file, with a
 //! summary per file and in total on stderr.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -103,6 +104,8 @@ struct Progress {
     bar: Option<ProgressBar>,
     started: Instant,
     records: u64,
+    /// Bytes of the files already done.
+    done: u64,
 }
 
 impl Progress {
@@ -119,22 +122,26 @@ impl Progress {
             bar,
             started: Instant::now(),
             records: 0,
+            done: 0,
         }
     }
 
-    fn record(&mut self) {
+    /// One more record, `consumed` bytes into the current file.
+    fn record(&mut self, consumed: u64) {
         self.records += 1;
         if let Some(bar) = &self.bar {
             if self.records.is_multiple_of(4096) {
                 let rate = self.records as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
                 bar.set_message(format!("{} records, {rate:.0}/s", self.records));
+                bar.set_position(self.done + consumed);
             }
         }
     }
 
-    fn file_done(&self, bytes: u64) {
+    fn file_done(&mut self, bytes: u64) {
+        self.done += bytes;
         if let Some(bar) = &self.bar {
-            bar.inc(bytes);
+            bar.set_position(self.done);
         }
     }
 
@@ -349,9 +356,10 @@ fn import_pass(
     };
     let mut writer = store.begin_file(&source.name, &source.content_sha256, &flags.to_json())?;
     let mut tally = Tally::default();
-    let read = formats::read(source.reader()?, presets, |piece| {
+    let consumed = Cell::new(0);
+    let read = formats::read(source.reader(&consumed)?, presets, |piece| {
         tally.counts.read += 1;
-        progress.record();
+        progress.record(consumed.get());
         match piece {
             Piece::Broken {
                 position,
