@@ -493,13 +493,8 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             let position = format!("line {element_line}: $[{index}]");
             let element_column = self.scanner.column_at(start);
             let raw = self.scanner.bytes(start, end);
-            let (value, replaced) = parse_value(raw).map_err(|e| {
-                let (line, column) = within(element_line, element_column, &e);
-                Stop::Invalid(format!(
-                    "invalid JSON at line {line} column {column}: {}",
-                    serde_reason(&e)
-                ))
-            })?;
+            let (value, replaced) =
+                parse_value(raw).map_err(|e| invalid_json(element_line, element_column, &e))?;
             self.outline.lone_surrogates += usize::from(replaced);
             let item = Item {
                 position,
@@ -748,13 +743,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 format!("line {line}: $.{key}[{index}]")
             };
             let raw = self.scanner.bytes(start, end);
-            let (value, replaced) = parse_value(raw).map_err(|e| {
-                let (line, column) = within(line, column, &e);
-                Stop::Invalid(format!(
-                    "invalid JSON at line {line} column {column}: {}",
-                    serde_reason(&e)
-                ))
-            })?;
+            let (value, replaced) = parse_value(raw).map_err(|e| invalid_json(line, column, &e))?;
             self.outline.lone_surrogates += usize::from(replaced);
             let item = Item {
                 position,
@@ -830,13 +819,16 @@ fn trim_line_end(bytes: &[u8]) -> &[u8] {
 
 /// A member of a response document other than its records, which must be valid JSON too.
 fn member_value<E>(bytes: &[u8], line: usize, column: u64) -> Result<Value, Stop<E>> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let (line, column) = within(line, column, &e);
-        Stop::Invalid(format!(
-            "invalid JSON at line {line} column {column}: {}",
-            serde_reason(&e)
-        ))
-    })
+    serde_json::from_slice(bytes).map_err(|e| invalid_json(line, column, &e))
+}
+
+/// Stops a file at a serde_json error in a value that starts at `line`, `column`.
+fn invalid_json<E>(line: usize, column: u64, e: &serde_json::Error) -> Stop<E> {
+    let (line, column) = within(line, column, e);
+    Stop::Invalid(format!(
+        "invalid JSON at line {line} column {column}: {}",
+        serde_reason(e)
+    ))
 }
 
 /// The file position of a serde_json error in a record that starts at `line`, `column`.
