@@ -67,12 +67,33 @@ pub struct Replication {
     pub stopped_at_us: Option<i64>,
 }
 
-/// Where one event falls in its participant's applied order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where one event falls in its participant's applied order, and what applying it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     pub event_key: i64,
     pub seq: i64,
     pub step: i64,
+    pub effect: Effect,
+}
+
+/// What an event did: `opens publishing`, `closes connected, publishing`, `ignored start`,
+/// `orphan stop`, …, and by how much it changed the participant's open connections and
+/// publishing intervals (for running counts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect {
+    pub text: String,
+    pub connected: i64,
+    pub publishing: i64,
+}
+
+impl Effect {
+    fn note(text: &str) -> Effect {
+        Effect {
+            text: text.to_string(),
+            connected: 0,
+            publishing: 0,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -158,10 +179,9 @@ impl Participant {
         let mut late_stops = Vec::new();
         // Step 1: `instant` is sorted by rank, so explicit stops come before LEFT.
         for event in instant.iter().filter(|e| is_stop(&e.name)) {
-            if self.close(event, out) {
-                self.record(event, 1, out);
-            } else {
-                late_stops.push(event);
+            match self.close(event, out) {
+                Some(effect) => self.record(event, 1, effect, out),
+                None => late_stops.push(event),
             }
         }
         // Step 2.
@@ -170,16 +190,18 @@ impl Participant {
             .filter(|e| !is_stop(&e.name) && rank(&e.name) < 12)
             .collect();
         for event in self.chain_token_exchanges(others) {
-            self.open(event);
-            self.record(event, 2, out);
+            let effect = self.open(event);
+            self.record(event, 2, effect, out);
         }
         // Step 3: closing what step 2 opened, or ignored as orphans; unknown names last.
         for event in late_stops {
-            self.close(event, out);
-            self.record(event, 3, out);
+            let effect = self
+                .close(event, out)
+                .unwrap_or_else(|| Effect::note("orphan stop"));
+            self.record(event, 3, effect, out);
         }
         for event in instant.iter().filter(|e| rank(&e.name) == 12) {
-            self.record(event, 3, out);
+            self.record(event, 3, Effect::note("unknown event"), out);
         }
     }
 
@@ -219,7 +241,7 @@ impl Participant {
         ordered
     }
 
-    fn record(&mut self, event: &EventRow, step: i64, out: &mut Derived) {
+    fn record(&mut self, event: &EventRow, step: i64, effect: Effect, out: &mut Derived) {
         self.seq += 1;
         if event.name == "TOKEN_EXCHANGED" {
             self.last_new_token = event.new_token_key;
@@ -228,36 +250,51 @@ impl Participant {
             event_key: event.event_key,
             seq: self.seq,
             step,
+            effect,
         });
     }
 
-    fn open(&mut self, event: &EventRow) {
+    /// Applies a start (or an event that changes nothing) and says what it did.
+    fn open(&mut self, event: &EventRow) -> Effect {
         let t = event.time_us;
-        match event.name.as_str() {
-            "JOINED" => {
-                self.connected.get_or_insert(t);
-            }
-            "PUBLISH_STARTED" => {
-                self.publishing.get_or_insert(t);
-            }
+        let opened = match event.name.as_str() {
+            "JOINED" => opens(&mut self.connected, t),
+            "PUBLISH_STARTED" => opens(&mut self.publishing, t),
             "SUBSCRIBE_STARTED" => {
-                self.subscribed
-                    .entry(event.remote_participant_id.clone())
-                    .or_insert(t);
+                let remote = event.remote_participant_id.clone();
+                let absent = !self.subscribed.contains_key(&remote);
+                self.subscribed.entry(remote).or_insert(t);
+                absent
             }
             "REPLICATION_STARTED" => {
-                self.replicating
-                    .entry(replication_target(event))
-                    .or_insert(t);
+                let target = replication_target(event);
+                let absent = !self.replicating.contains_key(&target);
+                self.replicating.entry(target).or_insert(t);
+                absent
             }
-            _ => {}
+            "TOKEN_EXCHANGED" => return Effect::note("token exchanged"),
+            _ => return Effect::note("error"),
+        };
+        if !opened {
+            return Effect::note("ignored start");
+        }
+        let (what, connected, publishing) = match event.name.as_str() {
+            "JOINED" => ("connected", 1, 0),
+            "PUBLISH_STARTED" => ("publishing", 0, 1),
+            "SUBSCRIBE_STARTED" => ("subscribed", 0, 0),
+            _ => ("replicating", 0, 0),
+        };
+        Effect {
+            text: format!("opens {what}"),
+            connected,
+            publishing,
         }
     }
 
-    /// Closes what the stop event closes; false when nothing was open.
-    fn close(&mut self, event: &EventRow, out: &mut Derived) -> bool {
+    /// Closes what the stop event closes and says what; `None` when nothing was open.
+    fn close(&mut self, event: &EventRow, out: &mut Derived) -> Option<Effect> {
         let t = event.time_us;
-        match event.name.as_str() {
+        let closed = match event.name.as_str() {
             "PUBLISH_STOPPED" => self.close_publishing(t, true, out),
             "SUBSCRIBE_STOPPED" => {
                 let remote = &event.remote_participant_id;
@@ -270,9 +307,12 @@ impl Participant {
                             t,
                             true,
                         ));
-                        true
+                        Closed {
+                            subscribed: 1,
+                            ..Closed::default()
+                        }
                     }
-                    None => false,
+                    None => Closed::default(),
                 }
             }
             "REPLICATION_STOPPED" => {
@@ -286,39 +326,46 @@ impl Participant {
                             started_at_us: start,
                             stopped_at_us: Some(t),
                         });
-                        true
+                        Closed {
+                            replicating: true,
+                            ..Closed::default()
+                        }
                     }
-                    None => false,
+                    None => Closed::default(),
                 }
             }
             "LEFT" => self.close_connection(t, true, out),
-            _ => false,
-        }
+            _ => Closed::default(),
+        };
+        closed.effect()
     }
 
-    fn close_publishing(&mut self, t: i64, by_stop: bool, out: &mut Derived) -> bool {
+    fn close_publishing(&mut self, t: i64, by_stop: bool, out: &mut Derived) -> Closed {
         match self.publishing.take() {
             Some(start) => {
                 out.intervals
                     .push(self.interval(Kind::Publishing, None, start, t, by_stop));
-                true
+                Closed {
+                    publishing: true,
+                    ..Closed::default()
+                }
             }
-            None => false,
+            None => Closed::default(),
         }
     }
 
     /// LEFT, or the session end: the connection and every publishing and subscribed interval.
-    fn close_connection(&mut self, t: i64, by_stop: bool, out: &mut Derived) -> bool {
+    fn close_connection(&mut self, t: i64, by_stop: bool, out: &mut Derived) -> Closed {
         let mut closed = self.close_publishing(t, by_stop, out);
         for (remote, start) in std::mem::take(&mut self.subscribed) {
             out.intervals
                 .push(self.interval(Kind::Subscribed, remote, start, t, by_stop));
-            closed = true;
+            closed.subscribed += 1;
         }
         if let Some(start) = self.connected.take() {
             out.intervals
                 .push(self.interval(Kind::Connected, None, start, t, by_stop));
-            closed = true;
+            closed.connected = true;
         }
         closed
     }
@@ -352,6 +399,48 @@ impl Participant {
             stopped_at_us,
             closed_by_stop,
         }
+    }
+}
+
+/// Opens an interval unless it is open; true when it opened.
+fn opens(slot: &mut Option<i64>, t: i64) -> bool {
+    let absent = slot.is_none();
+    slot.get_or_insert(t);
+    absent
+}
+
+/// What one stop closed.
+#[derive(Debug, Default)]
+struct Closed {
+    connected: bool,
+    publishing: bool,
+    subscribed: usize,
+    replicating: bool,
+}
+
+impl Closed {
+    /// `closes connected, publishing, 2 subscribed`; `None` when nothing was closed.
+    fn effect(&self) -> Option<Effect> {
+        let mut parts = Vec::new();
+        if self.connected {
+            parts.push("connected".to_string());
+        }
+        if self.publishing {
+            parts.push("publishing".to_string());
+        }
+        match self.subscribed {
+            0 => {}
+            1 => parts.push("subscribed".to_string()),
+            n => parts.push(format!("{n} subscribed")),
+        }
+        if self.replicating {
+            parts.push("replicating".to_string());
+        }
+        (!parts.is_empty()).then(|| Effect {
+            text: format!("closes {}", parts.join(", ")),
+            connected: -i64::from(self.connected),
+            publishing: -i64::from(self.publishing),
+        })
     }
 }
 
@@ -674,6 +763,47 @@ mod tests {
         };
         let d = derive(vec![tx(1, 21, 22), tx(2, 20, 21)], 5 * S);
         assert_eq!(order(&d), [(1, 2), (2, 1)]);
+    }
+
+    #[test]
+    fn effects_say_what_each_event_did() {
+        let d = derive(
+            vec![
+                ev(1, "JOINED", 0),
+                ev(2, "JOINED", 1),
+                ev(3, "PUBLISH_STARTED", 2),
+                sub(4, "SUBSCRIBE_STARTED", 2, "a"),
+                ev(5, "PUBLISH_ERROR", 3),
+                ev(6, "LEFT", 4),
+                ev(7, "PUBLISH_STOPPED", 5),
+            ],
+            5 * S,
+        );
+        let mut effects: Vec<_> = d
+            .applied
+            .iter()
+            .map(|a| {
+                (
+                    a.event_key,
+                    a.effect.text.as_str(),
+                    a.effect.connected,
+                    a.effect.publishing,
+                )
+            })
+            .collect();
+        effects.sort();
+        assert_eq!(
+            effects,
+            [
+                (1, "opens connected", 1, 0),
+                (2, "ignored start", 0, 0),
+                (3, "opens publishing", 0, 1),
+                (4, "opens subscribed", 0, 0),
+                (5, "error", 0, 0),
+                (6, "closes connected, publishing, subscribed", -1, -1),
+                (7, "orphan stop", 0, 0),
+            ]
+        );
     }
 
     #[test]

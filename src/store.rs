@@ -583,13 +583,14 @@ impl FileWriter<'_> {
     }
 
     /// Records the figures, re-derives the touched sessions and commits.
-    pub fn commit(self, counts: &Counts, format: &str) -> Result<()> {
+    pub fn commit(self, counts: &Counts, format: &str, warnings: usize) -> Result<()> {
         self.tx
             .execute(
                 include_str!("store/finish_import.sql"),
                 named_params! {
                     ":import_key": self.import_key,
                     ":format": format,
+                    ":warnings": warnings as i64,
                     ":read": counts.read as i64,
                     ":inserted": counts.inserted as i64,
                     ":duplicate": counts.duplicate as i64,
@@ -704,7 +705,14 @@ impl FileWriter<'_> {
             .tx
             .prepare_cached(include_str!("store/set_event_order.sql"))?;
         for a in &derived.applied {
-            order.execute(params![a.event_key, a.seq, a.step])?;
+            order.execute(params![
+                a.event_key,
+                a.seq,
+                a.step,
+                a.effect.text,
+                a.effect.connected,
+                a.effect.publishing
+            ])?;
         }
         Ok(())
     }

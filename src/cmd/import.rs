@@ -431,7 +431,7 @@ fn import_pass(
             }
         ));
     }
-    writer.commit(&counts, &outline.format)?;
+    writer.commit(&counts, &outline.format, warnings.len())?;
     let more = (counts.rejected > REJECTS_SHOWN).then(|| {
         format!(
             "… and {} more; see the rejects table",

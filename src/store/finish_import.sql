@@ -1,5 +1,6 @@
 UPDATE imports
 SET format = :format,
+    warnings = :warnings,
     records_read = :read,
     records_inserted = :inserted,
     records_duplicate = :duplicate,
