@@ -2,14 +2,37 @@
 -- description: Errors by event name and error code: how many, for how many participants and sessions, and when
 -- Counts EventBridge events only for participants that have no ListParticipantEvents data
 -- (the view reported_events).
--- parameters: :stage :session :since :until (error events whose time is in [since, until))
+-- parameters: :stage :session :since :until (error events whose time is in [since, until)),
+-- :by (sdk|os|browser|isp|protocol|stage|day|hour, or NULL for no grouping)
+-- by: sdk os browser isp protocol stage day hour
 --
--- A missing error code is its own (NULL) group. share = errors / all error events selected.
+-- A missing error code is its own (NULL) group. share = errors / all error events selected
+-- (over every group, so the shares of all rows add up to 1). Rates are rounded to 4 decimals on
+-- a scaled value (round(10000.0 * x) / 10000.0), so a half rounds away from zero in every SQLite
+-- version.
+--
+-- With :by, the rows are split further by `value`: sdk = sdk_version, os = os_name, browser =
+-- browser_name, isp = isp_name, protocol = protocol (all from the participant's record, NULL
+-- without one: its own group), stage = stage_arn, day = the UTC date of the error event
+-- (YYYY-MM-DD), hour = its UTC hour (YYYY-MM-DDTHH:00Z). `dimension` repeats :by; without :by
+-- both columns are NULL (and stagelog leaves them out). Rows are ordered by value (NULL first,
+-- as SQLite sorts), then errors descending, event name, error code.
 WITH errors AS (
-    SELECT e.name, e.error_code, e.session_key, e.participant_key, e.event_time_us
+    SELECT e.name, e.error_code, e.session_key, e.participant_key, e.event_time_us,
+           CASE :by
+               WHEN 'sdk' THEN p.sdk_version
+               WHEN 'os' THEN p.os_name
+               WHEN 'browser' THEN p.browser_name
+               WHEN 'isp' THEN p.isp_name
+               WHEN 'protocol' THEN p.protocol
+               WHEN 'stage' THEN st.stage_arn
+               WHEN 'day' THEN strftime('%Y-%m-%d', e.event_time_us / 1000000, 'unixepoch')
+               WHEN 'hour' THEN strftime('%Y-%m-%dT%H:00Z', e.event_time_us / 1000000, 'unixepoch')
+           END AS value
     FROM reported_events e
     JOIN sessions s USING (session_key)
     JOIN stages st USING (stage_key)
+    JOIN participants p USING (participant_key)
     WHERE e.name IN ('JOIN_ERROR', 'PUBLISH_ERROR', 'SUBSCRIBE_ERROR')
       AND (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
@@ -17,17 +40,19 @@ WITH errors AS (
       AND (:until IS NULL OR e.event_time_us < :until)
 )
 SELECT
+    :by AS dimension,
+    value,
     name AS event_name,
     error_code,
     count(*) AS errors,
     -- participant_key is already one (session, participant) pair.
     count(DISTINCT participant_key) AS participants,
     count(DISTINCT session_key) AS sessions,
-    round(1.0 * count(*) / (SELECT count(*) FROM errors), 4) AS share,
+    round(10000.0 * count(*) / (SELECT count(*) FROM errors)) / 10000.0 AS share,
     strftime('%Y-%m-%dT%H:%M:%S', min(event_time_us) / 1000000, 'unixepoch')
         || printf('.%03dZ', min(event_time_us) / 1000 % 1000) AS first_seen,
     strftime('%Y-%m-%dT%H:%M:%S', max(event_time_us) / 1000000, 'unixepoch')
         || printf('.%03dZ', max(event_time_us) / 1000 % 1000) AS last_seen
 FROM errors
-GROUP BY name, error_code
-ORDER BY errors DESC, event_name, error_code;
+GROUP BY value, name, error_code
+ORDER BY value, errors DESC, event_name, error_code;

@@ -5,21 +5,29 @@
 -- parameters: :stage :session :since :until (sessions whose first event is in [since, until))
 --
 -- Counts are of events as stored (after dedupe); seconds come from the intervals stagelog derives
--- at import. Rates are NULL when their denominator is 0.
+-- at import. Rates are NULL when their denominator is 0. Seconds are rounded to 3 decimals and
+-- rates to 4 on a scaled value (round(us / 1000.0) / 1000.0), so that a half rounds away from
+-- zero in every SQLite version (round(x, 3) on a double rounds 1.3335 differently in 3.40 and
+-- in newer versions).
+--
+-- publish_success_rate: participants with PUBLISH_STARTED / participants with PUBLISH_STARTED or
+-- PUBLISH_ERROR. subscribe_success_rate: the same over (subscriber, publisher) pairs, the
+-- publisher being remote_participant_id (events without one form one pair with each other).
+-- peak_participants / peak_publishers: the most connected / publishing intervals, taken as
+-- [start, end), that share one instant; zero-length intervals never count and an interval ending
+-- at the instant another starts does not overlap it (a sweep that takes ends before starts);
+-- 0 when the session has no such interval. p90_time_to_publish_s: the nearest-rank 90th
+-- percentile (the ceil(0.9 n)-th smallest) of the values median_time_to_publish_s takes the
+-- median of. median_time_to_subscribe_s: per participant, first SUBSCRIBE_STARTED - first
+-- JOINED where the JOINED is not later; the median as for publishing. clean: 1 when the session
+-- has at least one JOINED and no JOIN_ERROR, PUBLISH_ERROR or SUBSCRIBE_ERROR, else 0.
 WITH
-chosen AS (
-    SELECT s.session_key, st.stage_arn, s.session_id,
-           min(e.event_time_us) AS first_us, max(e.event_time_us) AS last_us
-    FROM sessions s
-    JOIN stages st USING (stage_key)
-    JOIN reported_events e USING (session_key)
-    WHERE (:stage IS NULL OR st.stage_arn = :stage)
-      AND (:session IS NULL OR s.session_id = :session)
-    GROUP BY s.session_key
-    HAVING (:since IS NULL OR first_us >= :since) AND (:until IS NULL OR first_us < :until)
-),
-per_participant AS (
+all_participants AS (
+    -- Every participant's counts in one pass over the events; `chosen` and `per_participant`
+    -- take the sessions the filters select from it.
     SELECT e.session_key, e.participant_key,
+           min(e.event_time_us) AS first_us,
+           max(e.event_time_us) AS last_us,
            sum(e.name = 'JOINED') AS joins,
            sum(e.name = 'JOIN_ERROR') AS join_errors,
            sum(e.name = 'PUBLISH_STARTED') AS publishes,
@@ -27,10 +35,38 @@ per_participant AS (
            sum(e.name = 'SUBSCRIBE_STARTED') AS subscribes,
            sum(e.name = 'SUBSCRIBE_ERROR') AS subscribe_errors,
            min(CASE WHEN e.name = 'JOINED' THEN e.event_time_us END) AS first_join_us,
-           min(CASE WHEN e.name = 'PUBLISH_STARTED' THEN e.event_time_us END) AS first_publish_us
+           min(CASE WHEN e.name = 'PUBLISH_STARTED' THEN e.event_time_us END) AS first_publish_us,
+           min(CASE WHEN e.name = 'SUBSCRIBE_STARTED' THEN e.event_time_us END)
+               AS first_subscribe_us,
+           -- (subscriber, publisher) pairs: distinct publishers, a missing remote participant id
+           -- being one more (the blob x'00' never equals a text id).
+           count(DISTINCT CASE WHEN e.name = 'SUBSCRIBE_STARTED'
+                               THEN coalesce(e.remote_participant_id, x'00') END)
+               AS subscribed_pairs,
+           count(DISTINCT CASE WHEN e.name IN ('SUBSCRIBE_STARTED', 'SUBSCRIBE_ERROR')
+                               THEN coalesce(e.remote_participant_id, x'00') END)
+               AS subscribe_pairs
     FROM reported_events e
-    JOIN chosen USING (session_key)
     GROUP BY e.session_key, e.participant_key
+),
+chosen AS (
+    SELECT s.session_key, st.stage_arn, s.session_id,
+           min(a.first_us) AS first_us, max(a.last_us) AS last_us
+    FROM all_participants a
+    JOIN sessions s USING (session_key)
+    JOIN stages st USING (stage_key)
+    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+      AND (:session IS NULL OR s.session_id = :session)
+    GROUP BY s.session_key
+    -- min(a.first_us), not the alias: in HAVING a bare first_us would be a.first_us of one
+    -- arbitrary participant row.
+    HAVING (:since IS NULL OR min(a.first_us) >= :since)
+       AND (:until IS NULL OR min(a.first_us) < :until)
+),
+per_participant AS (
+    SELECT a.*
+    FROM all_participants a
+    JOIN chosen USING (session_key)
 ),
 per_session AS (
     SELECT session_key,
@@ -43,7 +79,10 @@ per_session AS (
            sum(publish_errors) AS publish_errors,
            sum(subscribe_errors) AS subscribe_errors,
            sum(joins + join_errors + publishes + publish_errors + subscribes + subscribe_errors)
-               AS attempts
+               AS attempts,
+           sum(publishes > 0 OR publish_errors > 0) AS publish_attempters,
+           sum(subscribed_pairs) AS subscribed_pairs,
+           sum(subscribe_pairs) AS subscribe_pairs
     FROM per_participant
     GROUP BY session_key
 ),
@@ -63,6 +102,53 @@ median_time_to_publish AS (
     WHERE k IN ((n + 1) / 2, (n + 2) / 2)
     GROUP BY session_key
 ),
+p90_time_to_publish AS (
+    -- Nearest rank: the ceil(0.9 n)-th smallest, in integer arithmetic.
+    SELECT session_key, us
+    FROM time_to_publish
+    WHERE k = (9 * n + 9) / 10
+),
+time_to_subscribe AS (
+    SELECT session_key,
+           first_subscribe_us - first_join_us AS us,
+           row_number() OVER (PARTITION BY session_key
+                              ORDER BY first_subscribe_us - first_join_us) AS k,
+           count(*) OVER (PARTITION BY session_key) AS n
+    FROM per_participant
+    WHERE first_join_us <= first_subscribe_us
+),
+median_time_to_subscribe AS (
+    SELECT session_key, avg(us) AS us
+    FROM time_to_subscribe
+    WHERE k IN ((n + 1) / 2, (n + 2) / 2)
+    GROUP BY session_key
+),
+sweep AS (
+    -- +1 at each start and -1 at each end of every connected / publishing interval of non-zero
+    -- length; at one instant ends sort before starts, so [a, b) and [b, c) never overlap.
+    SELECT session_key, kind, started_at_us AS t, 1 AS d
+    FROM intervals
+    JOIN chosen USING (session_key)
+    WHERE kind IN ('connected', 'publishing') AND stopped_at_us > started_at_us
+    UNION ALL
+    SELECT session_key, kind, stopped_at_us AS t, -1 AS d
+    FROM intervals
+    JOIN chosen USING (session_key)
+    WHERE kind IN ('connected', 'publishing') AND stopped_at_us > started_at_us
+),
+running AS (
+    SELECT session_key, kind,
+           sum(d) OVER (PARTITION BY session_key, kind ORDER BY t, d
+                        ROWS UNBOUNDED PRECEDING) AS open_now
+    FROM sweep
+),
+peaks AS (
+    SELECT session_key,
+           max(CASE kind WHEN 'connected' THEN open_now END) AS participants,
+           max(CASE kind WHEN 'publishing' THEN open_now END) AS publishers
+    FROM running
+    GROUP BY session_key
+),
 durations AS (
     SELECT session_key,
            sum(CASE kind WHEN 'connected' THEN stopped_at_us - started_at_us END) AS connected_us,
@@ -79,23 +165,37 @@ SELECT
         || printf('.%03dZ', c.first_us / 1000 % 1000) AS started_at,
     strftime('%Y-%m-%dT%H:%M:%S', c.last_us / 1000000, 'unixepoch')
         || printf('.%03dZ', c.last_us / 1000 % 1000) AS ended_at,
-    round((c.last_us - c.first_us) / 1e6, 3) AS duration_s,
+    round((c.last_us - c.first_us) / 1000.0) / 1000.0 AS duration_s,
     p.participants,
     p.joined_participants,
     p.join_errors,
-    round(1.0 * p.joined_participants / nullif(p.join_attempters, 0), 4) AS join_success_rate,
+    round(10000.0 * p.joined_participants / nullif(p.join_attempters, 0)) / 10000.0
+        AS join_success_rate,
     p.joins - p.joined_participants AS reconnects,
     p.publishers,
     p.publish_errors,
     p.subscribe_errors,
-    round(coalesce(d.connected_us, 0) / 1e6, 3) AS connected_seconds,
-    round(coalesce(d.publish_us, 0) / 1e6, 3) AS publish_seconds,
-    round(coalesce(d.subscribe_us, 0) / 1e6, 3) AS subscribe_seconds,
-    round(m.us / 1e6, 3) AS median_time_to_publish_s,
-    round(1.0 * (p.join_errors + p.publish_errors + p.subscribe_errors)
-          / nullif(p.attempts, 0), 4) AS error_rate
+    round(coalesce(d.connected_us, 0) / 1000.0) / 1000.0 AS connected_seconds,
+    round(coalesce(d.publish_us, 0) / 1000.0) / 1000.0 AS publish_seconds,
+    round(coalesce(d.subscribe_us, 0) / 1000.0) / 1000.0 AS subscribe_seconds,
+    round(m.us / 1000.0) / 1000.0 AS median_time_to_publish_s,
+    round(10000.0 * (p.join_errors + p.publish_errors + p.subscribe_errors)
+          / nullif(p.attempts, 0)) / 10000.0 AS error_rate,
+    round(10000.0 * p.publishers / nullif(p.publish_attempters, 0)) / 10000.0
+        AS publish_success_rate,
+    round(10000.0 * p.subscribed_pairs / nullif(p.subscribe_pairs, 0)) / 10000.0
+        AS subscribe_success_rate,
+    coalesce(pk.participants, 0) AS peak_participants,
+    coalesce(pk.publishers, 0) AS peak_publishers,
+    round(p90.us / 1000.0) / 1000.0 AS p90_time_to_publish_s,
+    round(ms.us / 1000.0) / 1000.0 AS median_time_to_subscribe_s,
+    CASE WHEN p.joins > 0 AND p.join_errors + p.publish_errors + p.subscribe_errors = 0
+         THEN 1 ELSE 0 END AS clean
 FROM chosen c
 JOIN per_session p USING (session_key)
 LEFT JOIN durations d USING (session_key)
 LEFT JOIN median_time_to_publish m USING (session_key)
+LEFT JOIN p90_time_to_publish p90 USING (session_key)
+LEFT JOIN median_time_to_subscribe ms USING (session_key)
+LEFT JOIN peaks pk USING (session_key)
 ORDER BY c.first_us, c.stage_arn, c.session_id;

@@ -8,6 +8,17 @@
 -- one instant the exchange whose previous token is the prior new token first. Tokens are compared
 -- field by field: capabilities as a set, userId, attributes as a map, expiration as an instant;
 -- absent capabilities or attributes count as empty.
+--
+-- time_to_publish_after_upgrade_s: from the participant's first exchange whose new token has
+-- PUBLISH and whose previous token lacks it, to the first PUBLISH_STARTED after that exchange in
+-- the applied order (so a PUBLISH_STARTED at the same instant counts: it applies after the
+-- exchange); NULL when there is no such exchange or no PUBLISH_STARTED after it.
+-- insufficient_capability_errors_before / _after: the participant's events with error code
+-- INSUFFICIENT_CAPABILITIES (whatever the event name) applied before / after its first upgrade
+-- (the first exchange counted in upgrades). Without an upgrade, _before counts all of them and
+-- _after is NULL: there is no upgrade to be after.
+-- Seconds are rounded to 3 decimals on a scaled value (round(us / 1000.0) / 1000.0), so a half
+-- rounds away from zero in every SQLite version.
 WITH
 chosen AS (
     SELECT s.session_key, st.stage_arn, s.session_id
@@ -62,8 +73,36 @@ flagged AS (
            k > 1 AND NOT (prev_caps = prior_caps
                           AND prev_user IS prior_user
                           AND prev_attrs = prior_attrs
-                          AND prev_exp IS prior_exp) AS broken
+                          AND prev_exp IS prior_exp) AS broken,
+           'PUBLISH' IN (SELECT value FROM json_each(o.new_caps))
+               AND 'PUBLISH' NOT IN (SELECT value FROM json_each(o.prev_caps)) AS gains_publish
     FROM ordered o
+),
+upgrade_points AS (
+    SELECT session_key, participant_key,
+           min(CASE WHEN upgrade THEN seq END) AS upgrade_seq,
+           min(CASE WHEN gains_publish THEN seq END) AS publish_grant_seq,
+           min(CASE WHEN gains_publish THEN event_time_us END) AS publish_grant_us
+    FROM flagged
+    GROUP BY session_key, participant_key
+),
+after_upgrade AS (
+    SELECT u.participant_key,
+           (SELECT min(e.event_time_us) FROM reported_events e
+            WHERE e.session_key = u.session_key AND e.participant_key = u.participant_key
+              AND e.name = 'PUBLISH_STARTED' AND e.seq > u.publish_grant_seq)
+               - u.publish_grant_us AS time_to_publish_us,
+           (SELECT count(*) FROM reported_events e
+            WHERE e.session_key = u.session_key AND e.participant_key = u.participant_key
+              AND e.error_code = 'INSUFFICIENT_CAPABILITIES'
+              AND (u.upgrade_seq IS NULL OR e.seq < u.upgrade_seq)) AS errors_before,
+           CASE WHEN u.upgrade_seq IS NOT NULL THEN
+               (SELECT count(*) FROM reported_events e
+                WHERE e.session_key = u.session_key AND e.participant_key = u.participant_key
+                  AND e.error_code = 'INSUFFICIENT_CAPABILITIES'
+                  AND e.seq > u.upgrade_seq)
+           END AS errors_after
+    FROM upgrade_points u
 )
 SELECT
     c.stage_arn,
@@ -82,9 +121,13 @@ SELECT
     sum(f.downgrade) AS downgrades,
     sum(f.broken) AS broken_links,
     round((max(CASE WHEN f.k = f.n THEN f.new_exp END)
-           - max(CASE WHEN f.k = 1 THEN f.prev_exp END)) / 1e6, 3) AS expiry_extension_s
+           - max(CASE WHEN f.k = 1 THEN f.prev_exp END)) / 1000.0) / 1000.0 AS expiry_extension_s,
+    round(max(a.time_to_publish_us) / 1000.0) / 1000.0 AS time_to_publish_after_upgrade_s,
+    max(a.errors_before) AS insufficient_capability_errors_before,
+    max(a.errors_after) AS insufficient_capability_errors_after
 FROM flagged f
 JOIN chosen c USING (session_key)
 JOIN participants p USING (participant_key)
+JOIN after_upgrade a USING (participant_key)
 GROUP BY f.participant_key
 ORDER BY c.stage_arn, c.session_id, p.participant_id, min(f.event_time_us);

@@ -112,39 +112,80 @@ pub struct ImportArgs {
     pub quiet: bool,
 }
 
-/// Run a canned report (see --list)
+/// Run a report (see --list), or all of them into a folder for a nightly job
 ///
-/// Per-session reports (session-quality, token-chains, replications) select the sessions whose
-/// first event falls in [--since, --until); error-breakdown selects error events whose time
-/// does. Times are RFC 3339.
+/// Per-session reports select the sessions whose first event falls in [--since, --until);
+/// error-breakdown selects error events whose time does. Times are RFC 3339, a date
+/// (2026-11-30 = its UTC midnight), a span back from now (90m, 24h, 7d), or yesterday (the
+/// previous UTC day; it also sets --until to today's midnight unless given). The window used is
+/// printed on stderr. With --fail-on, rows that cross a threshold are printed after all output
+/// is written, and the exit code is 5.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The report to run
-    #[arg(required_unless_present = "list", value_name = "NAME")]
+    #[arg(required_unless_present_any = ["list", "all"], conflicts_with_all = ["list", "all"], value_name = "NAME")]
     pub name: Option<String>,
 
     /// List the reports with a one-line description
-    #[arg(long, conflicts_with = "name")]
+    #[arg(long)]
     pub list: bool,
+
+    /// Run every report that needs no --session, writing each into --out
+    #[arg(long, requires = "out", conflicts_with = "list")]
+    pub all: bool,
+
+    /// Folder for --all: REPORT.EXT per report and format, plus index.md and index.json
+    #[arg(long, value_name = "DIR", requires = "all")]
+    pub out: Option<PathBuf>,
 
     /// Only this stage ARN
     #[arg(long, value_name = "ARN")]
     pub stage: Option<String>,
 
-    /// Only this session id
+    /// Only this session id (timeline requires it)
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
 
-    /// From this time on (inclusive), RFC 3339
+    /// Only this participant (timeline)
+    #[arg(long, value_name = "ID")]
+    pub participant: Option<String>,
+
+    /// From this time on (inclusive)
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
-    /// Before this time (exclusive), RFC 3339
+    /// Before this time (exclusive)
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Group by this (breakdown, error-breakdown: sdk, os, browser, isp, protocol, stage, day,
+    /// hour; daily: stage)
+    #[arg(long, value_name = "DIMENSION")]
+    pub by: Option<String>,
+
+    /// Alert when a row crosses a threshold: REPORT.COLUMN or a column of daily, then <, <=, >
+    /// or >=, then a number, e.g. 'error_rate>0.05' or 'session-quality.join_success_rate<0.95'
+    /// (repeatable; exit 5)
+    #[arg(long = "fail-on", value_name = "RULE")]
+    pub fail_on: Vec<String>,
+
+    /// A folder of your own .sql reports, listed and run like the built-in ones
+    #[arg(long, env = "STAGELOG_QUERIES", value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+
+    /// Output format; with --all, a comma-separated list (md,csv,json)
+    #[arg(
+        long,
+        short = 'f',
+        value_enum,
+        value_delimiter = ',',
+        default_value = "table"
+    )]
+    pub format: Vec<Format>,
+
+    /// Write to this file instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "all")]
+    pub output: Option<PathBuf>,
 }
 
 /// Run your own read-only SQL (a statement, or a path to a .sql file)

@@ -18,6 +18,21 @@ pub enum Format {
     /// A GitHub-flavoured Markdown table
     #[value(alias = "md")]
     Markdown,
+    /// One JSON object per line
+    Ndjson,
+}
+
+impl Format {
+    /// The file name extension for this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Markdown => "md",
+            Format::Ndjson => "ndjson",
+        }
+    }
 }
 
 /// Receives a result set row by row.
@@ -39,13 +54,14 @@ pub fn sink<'w>(
             writer.write_record(&columns).map_err(csv_io)?;
             Box::new(CsvSink { writer })
         }
-        Format::Json => Box::new(JsonSink {
+        Format::Json | Format::Ndjson => Box::new(JsonSink {
             columns: columns
                 .iter()
                 .map(|c| serde_json::to_string(c).expect("a string serializes"))
                 .collect(),
             out,
             rows: 0,
+            lines: format == Format::Ndjson,
         }),
         Format::Markdown => {
             let header: Vec<String> = columns.iter().map(|c| markdown_cell(c)).collect();
@@ -151,12 +167,19 @@ struct JsonSink<'w> {
     columns: Vec<String>,
     out: &'w mut dyn Write,
     rows: usize,
+    /// NDJSON: one object a line, no enclosing array.
+    lines: bool,
 }
 
 impl Sink for JsonSink<'_> {
     fn row(&mut self, values: &[ValueRef<'_>]) -> std::io::Result<()> {
-        self.out
-            .write_all(if self.rows == 0 { b"[\n{" } else { b",\n{" })?;
+        let open: &[u8] = match (self.lines, self.rows) {
+            (true, 0) => b"{",
+            (true, _) => b"\n{",
+            (false, 0) => b"[\n{",
+            (false, _) => b",\n{",
+        };
+        self.out.write_all(open)?;
         for (i, (name, value)) in self.columns.iter().zip(values).enumerate() {
             let sep = if i == 0 { "" } else { "," };
             write!(self.out, "{sep}{name}:{}", json(value))?;
@@ -167,7 +190,12 @@ impl Sink for JsonSink<'_> {
     }
 
     fn finish(self: Box<Self>) -> std::io::Result<()> {
-        let close: &[u8] = if self.rows == 0 { b"[]\n" } else { b"\n]\n" };
+        let close: &[u8] = match (self.lines, self.rows) {
+            (true, 0) => b"",
+            (true, _) => b"\n",
+            (false, 0) => b"[]\n",
+            (false, _) => b"\n]\n",
+        };
         self.out.write_all(close)?;
         self.out.flush()
     }

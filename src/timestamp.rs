@@ -101,6 +101,49 @@ pub fn from_epoch_seconds(seconds: f64) -> Result<i64, TimeError> {
     Ok((seconds * 1e6).floor() as i64)
 }
 
+const DAY_US: i64 = 86_400_000_000;
+
+/// A report window's bound: RFC 3339, a date (`2026-11-30` = its UTC midnight), a span back
+/// from `now_us` (`90m`, `24h`, `7d`), or `yesterday` (the previous UTC day). The second value
+/// is the end that `yesterday` implies when no `--until` is given.
+pub fn parse_bound(text: &str, now_us: i64) -> Result<(i64, Option<i64>), TimeError> {
+    let text = text.trim();
+    let today = now_us.div_euclid(DAY_US) * DAY_US;
+    if text == "yesterday" {
+        return Ok((today - DAY_US, Some(today)));
+    }
+    if text == "today" {
+        return Ok((today, None));
+    }
+    if let Some((number, unit)) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .filter(|&i| i > 0)
+        .map(|i| text.split_at(i))
+    {
+        let per_unit = match unit {
+            "m" => Some(60_000_000),
+            "h" => Some(3_600_000_000),
+            "d" => Some(DAY_US),
+            _ => None,
+        };
+        if let (Some(per_unit), Ok(n)) = (per_unit, number.parse::<i64>()) {
+            return n
+                .checked_mul(per_unit)
+                .and_then(|span| now_us.checked_sub(span))
+                .map(|t| (t, None))
+                .ok_or_else(|| TimeError(format!("{text} reaches before any representable time")));
+        }
+    }
+    if text.len() == 10 {
+        return parse_rfc3339(&format!("{text}T00:00:00Z")).map(|t| (t, None));
+    }
+    parse_rfc3339(text).map(|t| (t, None)).map_err(|e| {
+        TimeError(format!(
+            "{e} (or give a date, a span such as 24h or 7d, or yesterday)"
+        ))
+    })
+}
+
 /// RFC 3339 text with microseconds, the form stagelog prints in summaries and errors.
 pub fn format_micros(us: i64) -> String {
     match chrono::DateTime::from_timestamp_micros(us) {
@@ -195,6 +238,34 @@ mod tests {
         assert_eq!(from_epoch_seconds(1_682_541_388.0), Ok(BASE));
         assert_eq!(from_epoch_seconds(1.682_541_388e9), Ok(BASE));
         assert!(from_epoch_seconds(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn window_bounds() {
+        let now = parse_rfc3339("2026-12-03T19:20:00Z").unwrap();
+        let at = |t: &str| parse_rfc3339(t).unwrap();
+        assert_eq!(
+            parse_bound("yesterday", now),
+            Ok((at("2026-12-02T00:00:00Z"), Some(at("2026-12-03T00:00:00Z"))))
+        );
+        assert_eq!(
+            parse_bound("2026-11-30", now),
+            Ok((at("2026-11-30T00:00:00Z"), None))
+        );
+        assert_eq!(
+            parse_bound("24h", now),
+            Ok((at("2026-12-02T19:20:00Z"), None))
+        );
+        assert_eq!(
+            parse_bound("7d", now),
+            Ok((at("2026-11-26T19:20:00Z"), None))
+        );
+        assert_eq!(
+            parse_bound("90m", now),
+            Ok((at("2026-12-03T17:50:00Z"), None))
+        );
+        assert!(parse_bound("7x", now).is_err());
+        assert!(parse_bound("2026-13-01", now).is_err());
     }
 
     #[test]

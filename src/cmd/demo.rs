@@ -1,13 +1,11 @@
 //! `stagelog demo`: the bundled sample (`data/sample/`, written by `data/make_sample.py`)
 //! imported into a fresh database, then every canned report printed.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use rusqlite::types::Value;
-
 use crate::cli::{DemoArgs, Global};
+use crate::cmd::report::{Call, Filters, Window};
 use crate::error::{Error, Result};
 use crate::formats::Source;
 use crate::normalize::Flags;
@@ -86,22 +84,25 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<u8> {
     let total_bytes = SAMPLE.iter().map(|f| f.bytes.len() as u64).sum();
     let code = super::import::import_all(&mut store, files, total_bytes, Default::default());
 
-    let no_filters: BTreeMap<String, Value> = ["stage", "session", "since", "until"]
-        .into_iter()
-        .map(|k| (k.to_string(), Value::Null))
-        .collect();
+    let catalog = report::catalog(None)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for (i, r) in report::all().enumerate() {
+    for (i, r) in catalog.iter().enumerate() {
+        // The timeline is of one session: the sample's first.
+        let filters = Filters {
+            session: r
+                .requires()
+                .contains(&"session")
+                .then(|| SESSION_1.to_string()),
+            ..Filters::default()
+        };
+        let call = Call::new(r, &filters, &Window::default())?;
         let gap = if i == 0 { "" } else { "\n" };
-        writeln!(out, "{gap}## {}: {}\n", r.name, r.description())?;
-        report::run(
-            store.connection(),
-            r.name,
-            r.sql,
-            &no_filters,
-            args.format,
-            &mut out,
-        )?;
+        let of = filters
+            .session
+            .as_deref()
+            .map_or(String::new(), |s| format!(" (--session {s})"));
+        writeln!(out, "{gap}## {}{of}: {}\n", r.name, r.description())?;
+        call.write(store.connection(), args.format, &mut out)?;
     }
     out.flush()?;
     crate::note!(

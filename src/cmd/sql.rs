@@ -28,6 +28,7 @@ pub fn run(global: &Global, args: &SqlArgs) -> Result<u8> {
             &label,
             &sql,
             &params,
+            0,
             args.output.format,
             out,
         )

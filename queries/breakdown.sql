@@ -1,0 +1,86 @@
+-- name: breakdown
+-- description: Participants, join and publish success, errors and connected minutes by SDK, OS, browser, ISP, protocol, stage, day or hour
+-- Counts EventBridge events only for participants that have no ListParticipantEvents data
+-- (the view reported_events).
+-- parameters: :stage :session :since :until (sessions whose first event is in [since, until)),
+-- :by (sdk|os|browser|isp|protocol|stage|day|hour; NULL means day)
+-- by: sdk os browser isp protocol stage day hour
+-- default-by: day
+--
+-- One row per value of the dimension; `dimension` names the one used. Each participant of a
+-- session (with at least one reported event) falls in one group: sdk = sdk_version, os =
+-- os_name, browser = browser_name, isp = isp_name, protocol = protocol (all from its participant
+-- record; NULL without one, which is a group of its own), stage = stage_arn, day = the UTC date of
+-- its session's first event (YYYY-MM-DD), hour = that event's UTC hour (YYYY-MM-DDTHH:00Z), so a
+-- session never splits across days or hours.
+-- participants: (session, participant) pairs. join_success_rate: participants with JOINED /
+-- participants with JOINED or JOIN_ERROR; publish_success_rate: participants with
+-- PUBLISH_STARTED / participants with PUBLISH_STARTED or PUBLISH_ERROR (NULL when the denominator
+-- is 0). join_errors, publish_errors, subscribe_errors: event counts. connected_minutes: the sum
+-- of the participants' connected intervals (open ones up to the session end), in minutes.
+-- Minutes are rounded to 3 decimals and rates to 4, on a scaled value (round(10000.0 * x) /
+-- 10000.0), so a half rounds away from zero in every SQLite version. Rows are ordered by value
+-- (NULL first, as SQLite sorts).
+WITH
+chosen AS (
+    SELECT s.session_key, st.stage_arn, min(e.event_time_us) AS first_us
+    FROM sessions s
+    JOIN stages st USING (stage_key)
+    JOIN reported_events e USING (session_key)
+    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+      AND (:session IS NULL OR s.session_id = :session)
+    GROUP BY s.session_key
+    HAVING (:since IS NULL OR min(e.event_time_us) >= :since)
+       AND (:until IS NULL OR min(e.event_time_us) < :until)
+),
+per_participant AS (
+    SELECT e.session_key, e.participant_key,
+           sum(e.name = 'JOINED') AS joins,
+           sum(e.name = 'JOIN_ERROR') AS join_errors,
+           sum(e.name = 'PUBLISH_STARTED') AS publishes,
+           sum(e.name = 'PUBLISH_ERROR') AS publish_errors,
+           sum(e.name = 'SUBSCRIBE_ERROR') AS subscribe_errors
+    FROM reported_events e
+    JOIN chosen USING (session_key)
+    GROUP BY e.session_key, e.participant_key
+),
+connected AS (
+    SELECT participant_key, sum(stopped_at_us - started_at_us) AS us
+    FROM intervals
+    JOIN chosen USING (session_key)
+    WHERE kind = 'connected'
+    GROUP BY participant_key
+),
+grouped AS (
+    SELECT pp.*,
+           coalesce(cn.us, 0) AS connected_us,
+           CASE coalesce(:by, 'day')
+               WHEN 'sdk' THEN p.sdk_version
+               WHEN 'os' THEN p.os_name
+               WHEN 'browser' THEN p.browser_name
+               WHEN 'isp' THEN p.isp_name
+               WHEN 'protocol' THEN p.protocol
+               WHEN 'stage' THEN c.stage_arn
+               WHEN 'day' THEN strftime('%Y-%m-%d', c.first_us / 1000000, 'unixepoch')
+               WHEN 'hour' THEN strftime('%Y-%m-%dT%H:00Z', c.first_us / 1000000, 'unixepoch')
+           END AS value
+    FROM per_participant pp
+    JOIN chosen c USING (session_key)
+    JOIN participants p USING (participant_key)
+    LEFT JOIN connected cn USING (participant_key)
+)
+SELECT
+    coalesce(:by, 'day') AS dimension,
+    value,
+    count(*) AS participants,
+    round(10000.0 * sum(joins > 0) / nullif(sum(joins > 0 OR join_errors > 0), 0)) / 10000.0
+        AS join_success_rate,
+    round(10000.0 * sum(publishes > 0) / nullif(sum(publishes > 0 OR publish_errors > 0), 0))
+        / 10000.0 AS publish_success_rate,
+    sum(join_errors) AS join_errors,
+    sum(publish_errors) AS publish_errors,
+    sum(subscribe_errors) AS subscribe_errors,
+    round(sum(connected_us) / 60000.0) / 1000.0 AS connected_minutes
+FROM grouped
+GROUP BY value
+ORDER BY value;

@@ -1,0 +1,88 @@
+-- name: participants
+-- description: One row per participant of a session: who (user, replica, client), when, time connected, publishing and subscribed, reconnects and errors
+-- Counts EventBridge events only for participants that have no ListParticipantEvents data
+-- (the view reported_events).
+-- parameters: :stage :session :since :until (sessions whose first event is in [since, until))
+--
+-- A participant is listed when it has at least one reported event in the session (as
+-- session-quality counts `participants`); one named only by a participant record is not.
+-- user_id, os_name, browser_name, sdk_version, isp_name and protocol come from the participant
+-- (its records, or the user id an EventBridge event gave); NULL when nothing told them.
+-- replica: 1 when any of the participant's non-subscribe events says replica (on subscribe events
+-- the flag describes the remote participant) or its record says replicationType REPLICA, else 0.
+-- first_joined_at: its first JOINED (NULL without one); last_event_at: its last reported event.
+-- connected_seconds, publish_seconds, subscribe_seconds: sums of its interval lengths (intervals
+-- still open at the end count up to the session end), 0 without any.
+-- reconnects: JOINED count - 1 when it has at least one JOINED, else 0.
+-- join_errors, publish_errors, subscribe_errors: JOIN_ERROR, PUBLISH_ERROR, SUBSCRIBE_ERROR counts.
+-- Seconds are rounded to 3 decimals on a scaled value (round(us / 1000.0) / 1000.0), so a half
+-- rounds away from zero in every SQLite version. Ordered by stage, session, participant id.
+WITH
+all_participants AS (
+    -- Every participant in one pass over the events; `chosen` and `per_participant` take the
+    -- sessions the filters select from it.
+    SELECT e.session_key, e.participant_key,
+           min(e.event_time_us) AS first_us,
+           sum(e.name = 'JOINED') AS joins,
+           sum(e.name = 'JOIN_ERROR') AS join_errors,
+           sum(e.name = 'PUBLISH_ERROR') AS publish_errors,
+           sum(e.name = 'SUBSCRIBE_ERROR') AS subscribe_errors,
+           max(e.replica <> 0 AND e.name NOT IN ('SUBSCRIBE_STARTED', 'SUBSCRIBE_STOPPED',
+                                                  'SUBSCRIBE_ERROR')) AS replica_event,
+           min(CASE WHEN e.name = 'JOINED' THEN e.event_time_us END) AS first_join_us,
+           max(e.event_time_us) AS last_event_us
+    FROM reported_events e
+    GROUP BY e.session_key, e.participant_key
+),
+chosen AS (
+    SELECT s.session_key, st.stage_arn, s.session_id
+    FROM all_participants a
+    JOIN sessions s USING (session_key)
+    JOIN stages st USING (stage_key)
+    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+      AND (:session IS NULL OR s.session_id = :session)
+    GROUP BY s.session_key
+    HAVING (:since IS NULL OR min(a.first_us) >= :since)
+       AND (:until IS NULL OR min(a.first_us) < :until)
+),
+per_participant AS (
+    SELECT a.*
+    FROM all_participants a
+    JOIN chosen USING (session_key)
+),
+durations AS (
+    SELECT participant_key,
+           sum(CASE kind WHEN 'connected' THEN stopped_at_us - started_at_us END) AS connected_us,
+           sum(CASE kind WHEN 'publishing' THEN stopped_at_us - started_at_us END) AS publish_us,
+           sum(CASE kind WHEN 'subscribed' THEN stopped_at_us - started_at_us END) AS subscribe_us
+    FROM intervals
+    JOIN chosen USING (session_key)
+    GROUP BY participant_key
+)
+SELECT
+    c.stage_arn,
+    c.session_id,
+    p.participant_id,
+    p.user_id,
+    CASE WHEN pp.replica_event OR p.replication_type = 'REPLICA' THEN 1 ELSE 0 END AS replica,
+    p.os_name,
+    p.browser_name,
+    p.sdk_version,
+    p.isp_name,
+    p.protocol,
+    strftime('%Y-%m-%dT%H:%M:%S', pp.first_join_us / 1000000, 'unixepoch')
+        || printf('.%03dZ', pp.first_join_us / 1000 % 1000) AS first_joined_at,
+    strftime('%Y-%m-%dT%H:%M:%S', pp.last_event_us / 1000000, 'unixepoch')
+        || printf('.%03dZ', pp.last_event_us / 1000 % 1000) AS last_event_at,
+    round(coalesce(d.connected_us, 0) / 1000.0) / 1000.0 AS connected_seconds,
+    round(coalesce(d.publish_us, 0) / 1000.0) / 1000.0 AS publish_seconds,
+    round(coalesce(d.subscribe_us, 0) / 1000.0) / 1000.0 AS subscribe_seconds,
+    max(pp.joins - 1, 0) AS reconnects,
+    pp.join_errors,
+    pp.publish_errors,
+    pp.subscribe_errors
+FROM per_participant pp
+JOIN chosen c USING (session_key)
+JOIN participants p USING (participant_key)
+LEFT JOIN durations d USING (participant_key)
+ORDER BY c.stage_arn, c.session_id, p.participant_id;
