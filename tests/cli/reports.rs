@@ -2,7 +2,7 @@
 //! breakdowns, daily trends, timeline, data quality, the replication graph, token chains'
 //! appended columns), time windows, your own reports, and the nightly mode.
 //!
-//! The week data set, `tests/fixtures/reports/` (imported as one folder), stage R
+//! The week data set, `tests/fixtures/reports/week/` (imported as one folder), stage R
 //! (`us-west-2`) and stage T (`eu-central-1`):
 //! - R1, Wednesday 2026-04-01 20:00–20:10, clean: Ann publishes (a duplicate start at 20:00:30,
 //!   a replication to T closed at 20:04, a REPLICATION_STOPPED to another destination at 20:09
@@ -41,7 +41,7 @@ const T2: &str = "st-T2bridge00002";
 /// A database with the week imported (exit 3: one record is rejected).
 fn week() -> Stagelog {
     let s = Stagelog::new();
-    s.run(&["import", &fixture("reports")]).code(3);
+    s.run(&["import", &fixture("reports/week")]).code(3);
     s
 }
 
@@ -1242,7 +1242,7 @@ fn check(name: &str, count: i64, example: Option<&str>) -> Value {
 #[test]
 fn data_quality_by_hand() {
     let s = week();
-    let week_file = fixture("reports/week.ndjson");
+    let week_file = fixture("reports/week/week.ndjson");
     let reject = format!("{week_file} line 43");
     assert_rows(
         "data-quality",
