@@ -4,6 +4,7 @@
 //! cargo run --release --example generate -- --events 1000000 --shape ndjson   > events.ndjson
 //! cargo run --release --example generate -- --events 1000000 --shape pages --out pages/
 //! cargo run --release --example generate -- --events 2000000 --shape document > page.json
+//! cargo run --release --example generate -- --events 1000000 --first-session 1000000 > next.ndjson
 //! ```
 //!
 //! Shapes: `ndjson` (one event per line, each with its `stageArn` and `sessionId`), `pages`
@@ -11,7 +12,9 @@
 //! stage and session so that `import --context-from-path` places them), and `document` (every
 //! event in one `{"events": [...]}` document of a single session, for `--stage-arn
 //! arn:aws:ivs:us-west-2:111122223333:stage/bench --session-id st-bench000000001`). The same
-//! arguments always give the same bytes.
+//! arguments always give the same bytes. `--first-session K` numbers the sessions from K (and
+//! seeds the generator with K), so that files made with far-apart K hold different sessions:
+//! the benchmark's incremental imports add a new million to a database that holds others.
 //!
 //! Proportions: sessions of about 100 events and 8 participants; half the participants
 //! publish; each subscribes to the publishers; 10% reconnect once; 5% hit an error; 10% exchange
@@ -179,6 +182,7 @@ fn main() -> std::io::Result<()> {
     let mut events_wanted: u64 = 1_000_000;
     let mut shape = "ndjson".to_string();
     let mut out: Option<PathBuf> = None;
+    let mut first_session: u64 = 0;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().expect("a value after the flag");
@@ -186,13 +190,14 @@ fn main() -> std::io::Result<()> {
             "--events" => events_wanted = value().parse().expect("a number of events"),
             "--shape" => shape = value(),
             "--out" => out = Some(PathBuf::from(value())),
+            "--first-session" => first_session = value().parse().expect("a session number"),
             other => panic!("unknown argument {other}; see the comment atop examples/generate.rs"),
         }
     }
-    let mut rng = Rng(42);
+    let mut rng = Rng(42 ^ first_session);
     let stdout = std::io::stdout();
     let mut written = 0u64;
-    let mut index = 0u64;
+    let mut index = first_session;
     let single = shape == "document";
     let mut sink = BufWriter::with_capacity(1 << 20, stdout.lock());
     if single {

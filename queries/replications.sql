@@ -26,7 +26,7 @@ SELECT
         || printf('.%03dZ', r.started_at_us / 1000 % 1000) AS started_at,
     strftime('%Y-%m-%dT%H:%M:%S', r.stopped_at_us / 1000000, 'unixepoch')
         || printf('.%03dZ', r.stopped_at_us / 1000 % 1000) AS stopped_at,
-    round((r.stopped_at_us - r.started_at_us) / 1e6, 3) AS duration_s
+    round((r.stopped_at_us - r.started_at_us) / 1000.0) / 1000.0 AS duration_s
 FROM replications r
 JOIN chosen c USING (session_key)
 JOIN participants p USING (participant_key)

@@ -24,8 +24,9 @@ pub struct EventRow {
     pub remote_participant_id: Option<String>,
     pub destination_stage_arn: Option<String>,
     pub destination_session_id: Option<String>,
-    pub previous_token_key: Option<i64>,
-    pub new_token_key: Option<i64>,
+    /// A token exchange's tokens as the chain compares them (see `participant_events.sql`).
+    pub previous_token: Option<String>,
+    pub new_token: Option<String>,
     /// Content hash: the last tie-break, so the order never depends on import order.
     pub identity: Vec<u8>,
 }
@@ -159,7 +160,7 @@ struct Participant {
     publishing: Option<i64>,
     subscribed: BTreeMap<Option<String>, i64>,
     replicating: BTreeMap<(Option<String>, Option<String>), i64>,
-    last_new_token: Option<i64>,
+    last_new_token: Option<String>,
 }
 
 impl Participant {
@@ -210,7 +211,7 @@ impl Participant {
     /// chain's head). Everything else keeps its rank order.
     fn chain_token_exchanges<'e>(&self, mut pending: Vec<&'e EventRow>) -> Vec<&'e EventRow> {
         let mut ordered = Vec::with_capacity(pending.len());
-        let mut last_new = self.last_new_token;
+        let mut last_new = self.last_new_token.clone();
         while !pending.is_empty() {
             // Exchanges follow JOIN_ERROR and JOINED in rank, so they are reordered only once
             // those have gone.
@@ -221,20 +222,20 @@ impl Participant {
             let run = &pending[..exchanges];
             let continues_last = run
                 .iter()
-                .position(|e| last_new.is_some() && e.previous_token_key == last_new);
+                .position(|e| last_new.is_some() && e.previous_token == last_new);
             let chain_head = || {
                 run.iter().position(|e| {
                     !run.iter().any(|other| {
                         !std::ptr::eq(*other, *e)
-                            && other.new_token_key.is_some()
-                            && other.new_token_key == e.previous_token_key
+                            && other.new_token.is_some()
+                            && other.new_token == e.previous_token
                     })
                 })
             };
             let next = continues_last.or_else(chain_head).unwrap_or(0);
             let event = pending.remove(next);
             if event.name == "TOKEN_EXCHANGED" {
-                last_new = event.new_token_key;
+                last_new.clone_from(&event.new_token);
             }
             ordered.push(event);
         }
@@ -244,7 +245,7 @@ impl Participant {
     fn record(&mut self, event: &EventRow, step: i64, effect: Effect, out: &mut Derived) {
         self.seq += 1;
         if event.name == "TOKEN_EXCHANGED" {
-            self.last_new_token = event.new_token_key;
+            self.last_new_token.clone_from(&event.new_token);
         }
         out.applied.push(Applied {
             event_key: event.event_key,
@@ -471,8 +472,8 @@ mod tests {
             remote_participant_id: None,
             destination_stage_arn: None,
             destination_session_id: None,
-            previous_token_key: None,
-            new_token_key: None,
+            previous_token: None,
+            new_token: None,
             identity: key.to_be_bytes().to_vec(),
         }
     }
@@ -743,8 +744,8 @@ mod tests {
     #[test]
     fn token_exchanges_at_one_instant_follow_the_chain() {
         let tx = |key, prev, new| EventRow {
-            previous_token_key: Some(prev),
-            new_token_key: Some(new),
+            previous_token: Some(format!("token {prev}")),
+            new_token: Some(format!("token {new}")),
             ..ev(key, "TOKEN_EXCHANGED", 5)
         };
         let mut first = tx(1, 10, 11);
@@ -757,8 +758,8 @@ mod tests {
     #[test]
     fn with_no_earlier_exchange_the_chain_head_goes_first() {
         let tx = |key, prev, new| EventRow {
-            previous_token_key: Some(prev),
-            new_token_key: Some(new),
+            previous_token: Some(format!("token {prev}")),
+            new_token: Some(format!("token {new}")),
             ..ev(key, "TOKEN_EXCHANGED", 5)
         };
         let d = derive(vec![tx(1, 21, 22), tx(2, 20, 21)], 5 * S);

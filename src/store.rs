@@ -138,7 +138,11 @@ impl Store {
         // WAL lets reports and `sqlite3` read while a nightly import writes.
         self.set_pragmas(
             busy_timeout,
-            &[("journal_mode", "WAL"), ("synchronous", "NORMAL")],
+            &[
+                ("journal_mode", "WAL"),
+                ("synchronous", "NORMAL"),
+                ("cache_size", "-32768"),
+            ],
         )?;
         if found == supported_version() {
             return Ok(Vec::new());
@@ -656,8 +660,8 @@ impl FileWriter<'_> {
                     remote_participant_id: r.get(4)?,
                     destination_stage_arn: r.get(5)?,
                     destination_session_id: r.get(6)?,
-                    previous_token_key: r.get(7)?,
-                    new_token_key: r.get(8)?,
+                    previous_token: r.get(7)?,
+                    new_token: r.get(8)?,
                     identity: r.get(9)?,
                 })
             })?

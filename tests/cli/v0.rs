@@ -405,6 +405,80 @@ fn replications_by_hand() {
     );
 }
 
+/// One participant's events as NDJSON lines in stage K, session st-K, written into the test's
+/// folder; returns the file's path.
+fn write_k_events(s: &Stagelog, file: &str, lines: &[&str]) -> String {
+    let context = r#"{"stageArn": "arn:aws:ivs:us-west-2:111122223333:stage/K", "sessionId": "st-K", "participantId": "k1", "#;
+    let text: String = lines.iter().map(|l| format!("{context}{l}\n")).collect();
+    let path = s.dir.path().join(file);
+    std::fs::write(&path, text).expect("a written fixture");
+    path.display().to_string()
+}
+
+#[test]
+fn same_instant_exchanges_chain_on_token_content_not_on_unknown_token_fields() {
+    let s = Stagelog::new();
+    // At 00:00:02 the exchange u1 -> a continues the prior new token {u1, PUBLISH} (its extra
+    // `tokenTag` is no part of the comparison), so it goes first; b1 -> c1 then breaks the chain.
+    let file = write_k_events(
+        &s,
+        "k1.ndjson",
+        &[
+            r#""name": "JOINED", "eventTime": "2026-05-01T00:00:00Z"}"#,
+            r#""name": "TOKEN_EXCHANGED", "eventTime": "2026-05-01T00:00:01Z", "previousToken": {"userId": "u0", "capabilities": ["SUBSCRIBE"]}, "newToken": {"userId": "u1", "capabilities": ["PUBLISH"]}}"#,
+            r#""name": "TOKEN_EXCHANGED", "eventTime": "2026-05-01T00:00:02Z", "previousToken": {"userId": "u1", "capabilities": ["PUBLISH"], "tokenTag": "x"}, "newToken": {"userId": "a"}}"#,
+            r#""name": "TOKEN_EXCHANGED", "eventTime": "2026-05-01T00:00:02Z", "previousToken": {"userId": "b1"}, "newToken": {"userId": "c1"}}"#,
+        ],
+    );
+    s.run(&["import", &file]).code(0);
+    assert_rows(
+        "token-chains",
+        &only(
+            &[
+                "exchanges",
+                "initial_user_id",
+                "final_user_id",
+                "capability_path",
+                "broken_links",
+            ],
+            s.report_json("token-chains", &[]),
+        ),
+        &[json!({
+            "exchanges": 3,
+            "initial_user_id": "u0",
+            "final_user_id": "c1",
+            // u0 [SUBSCRIBE] > u1 [PUBLISH] > a [] > c1 []
+            "capability_path": "SUBSCRIBE > PUBLISH > - > -",
+            "broken_links": 1, // b1 is not a
+        })],
+    );
+}
+
+#[test]
+fn replication_seconds_round_half_away_from_zero_like_every_other_duration() {
+    let s = Stagelog::new();
+    let destination = r#""destinationStageArn": "arn:d", "destinationSessionId": "st-d""#;
+    let file = write_k_events(
+        &s,
+        "half.ndjson",
+        &[
+            &format!(
+                r#""name": "REPLICATION_STARTED", "eventTime": "2026-04-01T00:00:00Z", {destination}}}"#
+            ),
+            &format!(
+                r#""name": "REPLICATION_STOPPED", "eventTime": "2026-04-01T00:00:01.0005Z", {destination}}}"#
+            ),
+        ],
+    );
+    s.run(&["import", &file]).code(0);
+    assert_rows(
+        "replications",
+        &only(&["duration_s"], s.report_json("replications", &[])),
+        // 1,000,500 µs = 1000.5 ms, rounded half away from zero: 1001 ms.
+        &[json!({"duration_s": 1.001})],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Import: normalizing, deduplicating, idempotence, order independence.
 // ---------------------------------------------------------------------------------------------
