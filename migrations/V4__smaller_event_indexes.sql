@@ -1,16 +1,121 @@
--- stagelog schema, version 4: the index on every event's (name, time) gives way to small
--- partial indexes on the rare events that reports look up by name. Common events (joins,
--- leaves, publishes, subscribes) make up over 95% of a stage's events; indexing them all by
--- name cost a seventh of the database's size and one more random B-tree insert per event.
-DROP INDEX events_by_name_time;
+-- stagelog schema, version 4: events stored in the order every reader wants them, so an import
+-- writes one B-tree per event instead of four, and reports find a session's events directly.
+--
+-- * `events` becomes a WITHOUT ROWID table keyed by (session, participant, time, identity): a
+--   participant's events lie together in time order, which is how the interval rules and the
+--   reports read them. The key also deduplicates: an event's identity hashes its stage,
+--   session, participant and instant among the rest of its content, so two events with one
+--   identity share the whole key. This replaces the row id (`event_key`), the UNIQUE
+--   constraint on the identity alone (whose inserts landed at random places in a large
+--   B-tree) and the index events_by_session.
+-- * The index on every event's (name, time) goes: reports now choose sessions first (below) and
+--   read their events by the key. (Partial indexes on the rare names were tried: SQLite then
+--   re-prepares every statement that binds a session key, at each new binding, which cost an
+--   import more than the indexes saved.)
+-- * Each session keeps the span of its reported events (`first_event_us`, `last_event_us`,
+--   covered EventBridge events left out), kept up to date by every import that touches it: the
+--   per-session reports select sessions by their first event from this small table.
+--
+-- The table is rebuilt (SQLite's documented way: create, copy, drop, rename), and the views
+-- that read it are made again.
 
--- error-breakdown: error events by time (its WHERE repeats this IN list word for word, which
--- is what lets SQLite use a partial index).
-CREATE INDEX events_errors_by_time ON events (event_time_us)
-    WHERE name IN ('JOIN_ERROR', 'PUBLISH_ERROR', 'SUBSCRIBE_ERROR');
--- token-chains.
-CREATE INDEX events_token_exchanges ON events (session_key, participant_key)
-    WHERE name = 'TOKEN_EXCHANGED';
--- replication-graph's orphan stops.
-CREATE INDEX events_replication_stops ON events (session_key)
-    WHERE name = 'REPLICATION_STOPPED';
+DROP VIEW event_list;
+DROP VIEW reported_events;
+DROP VIEW session_list;
+
+CREATE TABLE events_v4 (
+    session_key            INTEGER NOT NULL REFERENCES sessions (session_key),
+    participant_key        INTEGER NOT NULL REFERENCES participants (participant_key),
+    name                   TEXT    NOT NULL,
+    event_time_us          INTEGER NOT NULL,
+    remote_participant_id  TEXT,
+    error_code             TEXT,
+    destination_stage_arn  TEXT,
+    destination_session_id TEXT,
+    replica                INTEGER NOT NULL DEFAULT 0,
+    previous_token_key     INTEGER REFERENCES tokens (token_key),
+    new_token_key          INTEGER REFERENCES tokens (token_key),
+    raw_json               TEXT,
+    import_key             INTEGER NOT NULL REFERENCES imports (import_key),
+    seq                    INTEGER NOT NULL DEFAULT 0,
+    step                   INTEGER NOT NULL DEFAULT 2,
+    -- 128-bit hash of the event's canonical content.
+    identity               BLOB    NOT NULL,
+    source                 TEXT    NOT NULL DEFAULT 'api',
+    covered                INTEGER NOT NULL DEFAULT 0,
+    eventbridge_id         TEXT,
+    effect                 TEXT    NOT NULL DEFAULT '',
+    connected_delta        INTEGER NOT NULL DEFAULT 0,
+    publishing_delta       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session_key, participant_key, event_time_us, identity)
+) WITHOUT ROWID;
+INSERT INTO events_v4 SELECT
+    session_key, participant_key, name, event_time_us, remote_participant_id,
+    error_code, destination_stage_arn, destination_session_id, replica, previous_token_key,
+    new_token_key, raw_json, import_key, seq, step, identity, source, covered, eventbridge_id,
+    effect, connected_delta, publishing_delta
+FROM events;
+DROP TABLE events;
+ALTER TABLE events_v4 RENAME TO events;
+
+CREATE UNIQUE INDEX events_by_eventbridge_id ON events (eventbridge_id)
+    WHERE eventbridge_id IS NOT NULL;
+
+ALTER TABLE sessions ADD COLUMN first_event_us INTEGER;
+ALTER TABLE sessions ADD COLUMN last_event_us INTEGER;
+UPDATE sessions
+SET (first_event_us, last_event_us) = (
+    SELECT min(e.event_time_us), max(e.event_time_us)
+    FROM events e
+    WHERE e.session_key = sessions.session_key AND e.covered = 0);
+CREATE INDEX sessions_by_first_event ON sessions (first_event_us);
+
+CREATE VIEW reported_events AS
+SELECT * FROM events WHERE covered = 0;
+
+CREATE VIEW event_list AS
+SELECT
+    st.stage_arn,
+    s.session_id,
+    p.participant_id,
+    e.name,
+    strftime('%Y-%m-%dT%H:%M:%S', e.event_time_us / 1000000, 'unixepoch')
+        || printf('.%06dZ', e.event_time_us % 1000000) AS event_time,
+    e.event_time_us,
+    e.remote_participant_id,
+    e.error_code,
+    e.destination_stage_arn,
+    e.destination_session_id,
+    e.replica,
+    e.previous_token_key,
+    e.new_token_key,
+    e.seq,
+    e.step,
+    e.source,
+    e.covered,
+    e.import_key,
+    e.effect,
+    e.eventbridge_id
+FROM events e
+JOIN sessions s USING (session_key)
+JOIN stages st USING (stage_key)
+JOIN participants p USING (participant_key);
+
+CREATE VIEW session_list AS
+SELECT
+    s.session_key,
+    st.stage_arn,
+    s.session_id,
+    strftime('%Y-%m-%dT%H:%M:%S', s.first_event_us / 1000000, 'unixepoch')
+        || printf('.%06dZ', s.first_event_us % 1000000) AS first_event_time,
+    strftime('%Y-%m-%dT%H:%M:%S', s.last_event_us / 1000000, 'unixepoch')
+        || printf('.%06dZ', s.last_event_us % 1000000) AS last_event_time,
+    strftime('%Y-%m-%dT%H:%M:%S', s.start_time_us / 1000000, 'unixepoch')
+        || printf('.%06dZ', s.start_time_us % 1000000) AS start_time,
+    strftime('%Y-%m-%dT%H:%M:%S', s.end_time_us / 1000000, 'unixepoch')
+        || printf('.%06dZ', s.end_time_us % 1000000) AS end_time,
+    (SELECT count(*) FROM events e WHERE e.session_key = s.session_key) AS events,
+    (SELECT count(*) FROM participants p WHERE p.session_key = s.session_key) AS participants
+FROM sessions s
+JOIN stages st USING (stage_key);
+

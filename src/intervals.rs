@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 /// One stored event, as the rules need it.
 #[derive(Debug, Clone)]
 pub struct EventRow {
+    /// Names the event to the caller in [`Applied`]: the store passes its position in the list.
     pub event_key: i64,
     pub participant_key: i64,
     pub name: String,

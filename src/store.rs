@@ -20,6 +20,9 @@ mod embedded {
 /// How long a connection waits for another writer before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Prepared statements kept per connection: more than an import uses.
+const STATEMENT_CACHE: usize = 64;
+
 /// An open stagelog database.
 pub struct Store {
     conn: Connection,
@@ -108,6 +111,9 @@ impl Store {
         busy_timeout: Duration,
     ) -> Result<(Store, Vec<MigrationInfo>)> {
         let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
+        // An import cycles through about twenty statements; rusqlite's default cache of 16
+        // would evict and re-prepare some of them for every participant.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -626,11 +632,10 @@ impl FileWriter<'_> {
                     .prepare_cached(include_str!("store/set_covered.sql"))?
                     .execute([session_key, participant_key])?;
             }
-            let end: i64 =
-                self.tx
-                    .query_row(include_str!("store/session_end.sql"), [session_key], |r| {
-                        r.get(0)
-                    })?;
+            let end: i64 = self
+                .tx
+                .prepare_cached(include_str!("store/session_span.sql"))?
+                .query_row([session_key], |r| r.get(0))?;
             for &participant_key in participants {
                 self.derive_participant(session_key, participant_key, end)?;
             }
@@ -648,24 +653,31 @@ impl FileWriter<'_> {
         participant_key: i64,
         session_end_us: i64,
     ) -> rusqlite::Result<()> {
+        let mut position = 0;
         let events = self
             .tx
             .prepare_cached(include_str!("store/participant_events.sql"))?
             .query_map([session_key, participant_key], |r| {
+                position += 1;
                 Ok(EventRow {
-                    event_key: r.get(0)?,
-                    participant_key: r.get(1)?,
-                    name: r.get(2)?,
-                    time_us: r.get(3)?,
-                    remote_participant_id: r.get(4)?,
-                    destination_stage_arn: r.get(5)?,
-                    destination_session_id: r.get(6)?,
-                    previous_token: r.get(7)?,
-                    new_token: r.get(8)?,
-                    identity: r.get(9)?,
+                    event_key: position - 1,
+                    participant_key: r.get(0)?,
+                    name: r.get(1)?,
+                    time_us: r.get(2)?,
+                    remote_participant_id: r.get(3)?,
+                    destination_stage_arn: r.get(4)?,
+                    destination_session_id: r.get(5)?,
+                    previous_token: r.get(6)?,
+                    new_token: r.get(7)?,
+                    identity: r.get(8)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // The primary key of each event, to write back what the rules derived.
+        let primary_keys: Vec<(i64, Vec<u8>)> = events
+            .iter()
+            .map(|e| (e.time_us, e.identity.clone()))
+            .collect();
         let derived = intervals::derive(events, session_end_us);
 
         self.tx
@@ -709,8 +721,12 @@ impl FileWriter<'_> {
             .tx
             .prepare_cached(include_str!("store/set_event_order.sql"))?;
         for a in &derived.applied {
+            let (time_us, identity) = &primary_keys[a.event_key as usize];
             order.execute(params![
-                a.event_key,
+                session_key,
+                participant_key,
+                time_us,
+                identity,
                 a.seq,
                 a.step,
                 a.effect.text,

@@ -342,6 +342,19 @@ impl Tally {
     }
 }
 
+/// What the reading thread hands the writing one: a record or a reject, with how far into the
+/// file (in stored bytes) reading had got.
+type Batch = Vec<(u64, std::result::Result<Normalized, Reject>)>;
+
+/// Records per message between the threads: large enough that the hand-over costs nothing
+/// per record, small enough that memory stays flat.
+const BATCH: usize = 512;
+
+/// Batches in flight between the threads.
+const BATCHES_IN_FLIGHT: usize = 16;
+
+/// Reads the file on one thread (decompress, scan, parse, normalize) while this one writes:
+/// on two cores each side runs while the other waits for SQLite or the disk.
 fn import_pass(
     store: &mut Store,
     source: &Source,
@@ -356,35 +369,34 @@ fn import_pass(
     };
     let mut writer = store.begin_file(&source.name, &source.content_sha256, &flags.to_json())?;
     let mut tally = Tally::default();
-    let consumed = Cell::new(0);
-    let read = formats::read(source.reader(&consumed)?, presets, |piece| {
-        tally.counts.read += 1;
-        progress.record(consumed.get());
-        match piece {
-            Piece::Broken {
-                position,
-                reason,
-                raw,
-            } => {
-                let reject = Reject {
-                    position,
-                    reason,
-                    raw: String::from_utf8_lossy(raw).into_owned(),
-                    missing_context: false,
-                };
-                tally.reject(&writer, &reject)
+    let (read, written) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+        let reading = scope.spawn(move || read_and_normalize(source, flags, presets, sender));
+        let written = (|| -> Result<()> {
+            for batch in receiver {
+                for (consumed, normalized) in batch {
+                    tally.counts.read += 1;
+                    progress.record(consumed);
+                    match normalized {
+                        Ok(n) => tally.record(&mut writer, n)?,
+                        Err(reject) => tally.reject(&writer, &reject)?,
+                    }
+                }
             }
-            Piece::Record(item) => match normalize::normalize(&item, flags) {
-                Ok(n) => tally.record(&mut writer, n),
-                Err(reject) => tally.reject(&writer, &reject),
-            },
-        }
+            Ok(())
+        })();
+        // Leaving the loop early dropped the receiver: the reading thread stops at its next
+        // send.
+        let read = reading.join().expect("the reading thread does not panic");
+        (read, written)
     });
-    let outline = match read {
+    written?;
+    let outline = match read? {
         Ok(outline) => outline,
         Err(Stop::Invalid(reason)) => return Err(bad_file(reason)),
         Err(Stop::LateContext { page, context }) => return Ok(Pass::Again { page, context }),
-        Err(Stop::Sink(e)) => return Err(e),
+        // The writing side stopped, and said why above.
+        Err(Stop::Sink(())) => unreachable!("the writer failed without an error"),
     };
     let Tally {
         mut counts,
@@ -442,4 +454,43 @@ fn import_pass(
         progress.line(&format!("{}:   {line}", source.name));
     }
     Ok(Pass::Done(counts))
+}
+
+/// The reading thread: every piece of the file, normalized, in order, until the file ends or
+/// the writer hangs up.
+fn read_and_normalize(
+    source: &Source,
+    flags: &Flags,
+    presets: &HashMap<usize, PageContext>,
+    sender: std::sync::mpsc::SyncSender<Batch>,
+) -> Result<std::result::Result<formats::Outline, Stop<()>>> {
+    let consumed = Cell::new(0);
+    let mut batch = Vec::with_capacity(BATCH);
+    let read = formats::read(source.reader(&consumed)?, presets, |piece| {
+        let normalized = match piece {
+            Piece::Broken {
+                position,
+                reason,
+                raw,
+            } => Err(Reject {
+                position,
+                reason,
+                raw: String::from_utf8_lossy(raw).into_owned(),
+                missing_context: false,
+            }),
+            Piece::Record(item) => normalize::normalize(&item, flags),
+        };
+        batch.push((consumed.get(), normalized));
+        if batch.len() == BATCH {
+            sender
+                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .map_err(|_| ())?;
+        }
+        Ok(())
+    });
+    if !batch.is_empty() {
+        // A writer that hung up has its own error to report.
+        let _ = sender.send(batch);
+    }
+    Ok(read)
 }

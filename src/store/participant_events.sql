@@ -2,7 +2,7 @@
 -- exchange's tokens come as the fields a chain compares (capabilities as a set, userId,
 -- attributes as a map, expiration as an instant), not as token rows: a token with an unknown
 -- extra field is another row, yet the same link in the chain.
-SELECT e.event_key, e.participant_key, e.name, e.event_time_us, e.remote_participant_id,
+SELECT e.participant_key, e.name, e.event_time_us, e.remote_participant_id,
        e.destination_stage_arn, e.destination_session_id,
        CASE WHEN e.previous_token_key IS NOT NULL THEN
            (SELECT json_array(coalesce(t.capabilities, '[]'), t.user_id,
@@ -17,3 +17,4 @@ SELECT e.event_key, e.participant_key, e.name, e.event_time_us, e.remote_partici
        e.identity
 FROM events e
 WHERE e.session_key = ?1 AND e.participant_key = ?2 AND e.covered = 0
+ORDER BY e.event_time_us, e.identity

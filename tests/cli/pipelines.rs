@@ -117,8 +117,8 @@ fn session_events(s: &Stagelog, session: &str) -> Vec<Value> {
     s.sql(
         "SELECT l.stage_arn, l.participant_id, l.name, l.event_time, l.remote_participant_id \
                 AS remote, l.error_code, l.destination_stage_arn AS dest_stage, \
-                l.destination_session_id AS dest_session, l.source, l.covered, e.eventbridge_id \
-         FROM event_list l JOIN events e USING (event_key) \
+                l.destination_session_id AS dest_session, l.source, l.covered, l.eventbridge_id \
+         FROM event_list l \
          WHERE l.session_id = :s ORDER BY l.event_time_us, l.participant_id, l.name",
         &[("s", session)],
     )
