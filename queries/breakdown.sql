@@ -23,15 +23,16 @@
 -- (NULL first, as SQLite sorts).
 WITH
 chosen AS (
-    SELECT s.session_key, st.stage_arn, min(e.event_time_us) AS first_us
+    -- Sessions by the span of their reported events, which every import keeps in `sessions`:
+    -- the events of the sessions not chosen are never read.
+    SELECT s.session_key, st.stage_arn, s.first_event_us AS first_us
     FROM sessions s
     JOIN stages st USING (stage_key)
-    JOIN reported_events e USING (session_key)
-    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+    WHERE s.first_event_us IS NOT NULL
+      AND (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
-    GROUP BY s.session_key
-    HAVING (:since IS NULL OR min(e.event_time_us) >= :since)
-       AND (:until IS NULL OR min(e.event_time_us) < :until)
+      AND (:since IS NULL OR s.first_event_us >= :since)
+      AND (:until IS NULL OR s.first_event_us < :until)
 ),
 per_participant AS (
     SELECT e.session_key, e.participant_key,
@@ -41,14 +42,14 @@ per_participant AS (
            sum(e.name = 'PUBLISH_ERROR') AS publish_errors,
            sum(e.name = 'SUBSCRIBE_ERROR') AS subscribe_errors
     FROM reported_events e
-    JOIN chosen USING (session_key)
+    WHERE e.session_key IN (SELECT session_key FROM chosen)
     GROUP BY e.session_key, e.participant_key
 ),
 connected AS (
     SELECT participant_key, sum(stopped_at_us - started_at_us) AS us
     FROM intervals
-    JOIN chosen USING (session_key)
-    WHERE kind = 'connected'
+    WHERE intervals.session_key IN (SELECT session_key FROM chosen)
+      AND kind = 'connected'
     GROUP BY participant_key
 ),
 grouped AS (

@@ -26,17 +26,17 @@
 WITH
 scope AS (
     -- The sessions shown (first event in [since, until)) and those of the 7 whole days before
-    -- the day of :since, for the comparisons.
-    SELECT s.session_key, st.stage_arn, min(e.event_time_us) AS first_us
+    -- the day of :since, for the comparisons; by the span of their reported events, which
+    -- every import keeps in `sessions`.
+    SELECT s.session_key, st.stage_arn, s.first_event_us AS first_us
     FROM sessions s
     JOIN stages st USING (stage_key)
-    JOIN reported_events e USING (session_key)
-    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+    WHERE s.first_event_us IS NOT NULL
+      AND (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
-    GROUP BY s.session_key
-    HAVING (:since IS NULL
-            OR min(e.event_time_us) >= :since - :since % 86400000000 - 7 * 86400000000)
-       AND (:until IS NULL OR min(e.event_time_us) < :until)
+      AND (:since IS NULL
+           OR s.first_event_us >= :since - :since % 86400000000 - 7 * 86400000000)
+      AND (:until IS NULL OR s.first_event_us < :until)
 ),
 per_participant AS (
     SELECT e.session_key, e.participant_key,
@@ -46,7 +46,7 @@ per_participant AS (
            sum(e.name IN ('JOINED', 'JOIN_ERROR', 'PUBLISH_STARTED', 'PUBLISH_ERROR',
                           'SUBSCRIBE_STARTED', 'SUBSCRIBE_ERROR')) AS attempts
     FROM reported_events e
-    JOIN scope USING (session_key)
+    WHERE e.session_key IN (SELECT session_key FROM scope)
     GROUP BY e.session_key, e.participant_key
 ),
 durations AS (
@@ -55,7 +55,7 @@ durations AS (
            sum(CASE kind WHEN 'publishing' THEN stopped_at_us - started_at_us END) AS publish_us,
            sum(CASE kind WHEN 'subscribed' THEN stopped_at_us - started_at_us END) AS subscribe_us
     FROM intervals
-    JOIN scope USING (session_key)
+    WHERE intervals.session_key IN (SELECT session_key FROM scope)
     GROUP BY session_key
 ),
 per_session AS (

@@ -30,9 +30,22 @@
 -- when no filter is given, and otherwise the imports that stored an event of a chosen session
 -- (a rejected record names no session that could be filtered on).
 WITH
+chosen AS (
+    -- Sessions by the span of their reported events, which every import keeps in `sessions`:
+    -- the events of the sessions not chosen are never read.
+    SELECT s.session_key, s.session_id
+    FROM sessions s
+    JOIN stages st USING (stage_key)
+    WHERE s.first_event_us IS NOT NULL
+      AND (:stage IS NULL OR st.stage_arn = :stage)
+      AND (:session IS NULL OR s.session_id = :session)
+      AND (:since IS NULL OR s.first_event_us >= :since)
+      AND (:until IS NULL OR s.first_event_us < :until)
+),
 all_participants AS (
-    -- Every participant's event checks in one pass over the events (covered ones included, for
-    -- covered_eventbridge_events; every other count takes reported events only).
+    -- Every participant's event checks in one pass over the chosen sessions' events (covered
+    -- ones included, for covered_eventbridge_events; every other count takes reported events
+    -- only).
     SELECT e.session_key, e.participant_key,
            min(CASE WHEN e.covered = 0 THEN e.event_time_us END) AS first_us,
            sum(e.covered = 0) AS reported,
@@ -55,25 +68,21 @@ all_participants AS (
                    'REUSE_OF_STREAM_KEY', 'INTERNAL_SERVER_EXCEPTION')) AS unknown_codes
     FROM events e
     JOIN sessions s USING (session_key)
+    WHERE e.session_key IN (SELECT session_key FROM chosen)
     GROUP BY e.session_key, e.participant_key
 ),
-chosen AS (
-    SELECT s.session_key, s.session_id, max(a.api > 0) AS has_api
-    FROM all_participants a
-    JOIN sessions s USING (session_key)
-    JOIN stages st USING (stage_key)
-    WHERE a.reported > 0
-      AND (:stage IS NULL OR st.stage_arn = :stage)
-      AND (:session IS NULL OR s.session_id = :session)
-    GROUP BY s.session_key
-    HAVING (:since IS NULL OR min(a.first_us) >= :since)
-       AND (:until IS NULL OR min(a.first_us) < :until)
+session_sources AS (
+    -- Whether a session has any ListParticipantEvents data among its reported events.
+    SELECT session_key, max(api > 0) AS has_api
+    FROM all_participants
+    WHERE reported > 0
+    GROUP BY session_key
 ),
 closed_at_end AS (
     SELECT participant_key, count(*) AS intervals
     FROM intervals
-    JOIN chosen USING (session_key)
-    WHERE closed_by = 'session_end'
+    WHERE intervals.session_key IN (SELECT session_key FROM chosen)
+      AND closed_by = 'session_end'
     GROUP BY participant_key
 ),
 per_participant AS (
@@ -120,7 +129,7 @@ checks (ord, "check", count, example) AS (
     JOIN considered_imports i USING (import_key)
     UNION ALL
     SELECT 8, 'eventbridge_only_sessions', count(*), min(session_id)
-    FROM chosen WHERE NOT has_api
+    FROM chosen JOIN session_sources USING (session_key) WHERE NOT has_api
     UNION ALL
     SELECT 9, 'eventbridge_only_participants', sum(reported > 0 AND api = 0),
            min(CASE WHEN reported > 0 AND api = 0 THEN who END)

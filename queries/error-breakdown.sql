@@ -17,7 +17,20 @@
 -- (YYYY-MM-DD), hour = its UTC hour (YYYY-MM-DDTHH:00Z). `dimension` repeats :by; without :by
 -- both columns are NULL (and stagelog leaves them out). Rows are ordered by value (NULL first,
 -- as SQLite sorts), then errors descending, event name, error code.
-WITH errors AS (
+WITH
+in_window AS (
+    -- Sessions whose reported events reach into [since, until), by the span that every import
+    -- keeps in `sessions`: only their events are read.
+    SELECT s.session_key, st.stage_arn
+    FROM sessions s
+    JOIN stages st USING (stage_key)
+    WHERE s.first_event_us IS NOT NULL
+      AND (:stage IS NULL OR st.stage_arn = :stage)
+      AND (:session IS NULL OR s.session_id = :session)
+      AND (:since IS NULL OR s.last_event_us >= :since)
+      AND (:until IS NULL OR s.first_event_us < :until)
+),
+errors AS (
     SELECT e.name, e.error_code, e.session_key, e.participant_key, e.event_time_us,
            CASE :by
                WHEN 'sdk' THEN p.sdk_version
@@ -25,17 +38,14 @@ WITH errors AS (
                WHEN 'browser' THEN p.browser_name
                WHEN 'isp' THEN p.isp_name
                WHEN 'protocol' THEN p.protocol
-               WHEN 'stage' THEN st.stage_arn
+               WHEN 'stage' THEN w.stage_arn
                WHEN 'day' THEN strftime('%Y-%m-%d', e.event_time_us / 1000000, 'unixepoch')
                WHEN 'hour' THEN strftime('%Y-%m-%dT%H:00Z', e.event_time_us / 1000000, 'unixepoch')
            END AS value
-    FROM reported_events e
-    JOIN sessions s USING (session_key)
-    JOIN stages st USING (stage_key)
+    FROM in_window w
+    CROSS JOIN reported_events e USING (session_key)
     JOIN participants p USING (participant_key)
     WHERE e.name IN ('JOIN_ERROR', 'PUBLISH_ERROR', 'SUBSCRIBE_ERROR')
-      AND (:stage IS NULL OR st.stage_arn = :stage)
-      AND (:session IS NULL OR s.session_id = :session)
       AND (:since IS NULL OR e.event_time_us >= :since)
       AND (:until IS NULL OR e.event_time_us < :until)
 )

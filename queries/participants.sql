@@ -18,9 +18,20 @@
 -- Seconds are rounded to 3 decimals on a scaled value (round(us / 1000.0) / 1000.0), so a half
 -- rounds away from zero in every SQLite version. Ordered by stage, session, participant id.
 WITH
-all_participants AS (
-    -- Every participant in one pass over the events; `chosen` and `per_participant` take the
-    -- sessions the filters select from it.
+chosen AS (
+    -- Sessions by the span of their reported events, which every import keeps in `sessions`:
+    -- the events of the sessions not chosen are never read.
+    SELECT s.session_key, st.stage_arn, s.session_id
+    FROM sessions s
+    JOIN stages st USING (stage_key)
+    WHERE s.first_event_us IS NOT NULL
+      AND (:stage IS NULL OR st.stage_arn = :stage)
+      AND (:session IS NULL OR s.session_id = :session)
+      AND (:since IS NULL OR s.first_event_us >= :since)
+      AND (:until IS NULL OR s.first_event_us < :until)
+),
+per_participant AS (
+    -- Every participant in one pass over the chosen sessions' events.
     SELECT e.session_key, e.participant_key,
            min(e.event_time_us) AS first_us,
            sum(e.name = 'JOINED') AS joins,
@@ -32,23 +43,8 @@ all_participants AS (
            min(CASE WHEN e.name = 'JOINED' THEN e.event_time_us END) AS first_join_us,
            max(e.event_time_us) AS last_event_us
     FROM reported_events e
+    WHERE e.session_key IN (SELECT session_key FROM chosen)
     GROUP BY e.session_key, e.participant_key
-),
-chosen AS (
-    SELECT s.session_key, st.stage_arn, s.session_id
-    FROM all_participants a
-    JOIN sessions s USING (session_key)
-    JOIN stages st USING (stage_key)
-    WHERE (:stage IS NULL OR st.stage_arn = :stage)
-      AND (:session IS NULL OR s.session_id = :session)
-    GROUP BY s.session_key
-    HAVING (:since IS NULL OR min(a.first_us) >= :since)
-       AND (:until IS NULL OR min(a.first_us) < :until)
-),
-per_participant AS (
-    SELECT a.*
-    FROM all_participants a
-    JOIN chosen USING (session_key)
 ),
 durations AS (
     SELECT participant_key,
@@ -56,7 +52,7 @@ durations AS (
            sum(CASE kind WHEN 'publishing' THEN stopped_at_us - started_at_us END) AS publish_us,
            sum(CASE kind WHEN 'subscribed' THEN stopped_at_us - started_at_us END) AS subscribe_us
     FROM intervals
-    JOIN chosen USING (session_key)
+    WHERE intervals.session_key IN (SELECT session_key FROM chosen)
     GROUP BY participant_key
 )
 SELECT

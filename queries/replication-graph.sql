@@ -20,16 +20,17 @@
 -- as SQLite sorts).
 WITH
 chosen AS (
+    -- Sessions by the span of their reported events, which every import keeps in `sessions`:
+    -- the events of the sessions not chosen are never read.
     SELECT s.session_key, st.stage_arn,
-           max(max(e.event_time_us), coalesce(s.end_time_us, 0)) AS end_us
+           max(s.last_event_us, coalesce(s.end_time_us, 0)) AS end_us
     FROM sessions s
     JOIN stages st USING (stage_key)
-    JOIN reported_events e USING (session_key)
-    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+    WHERE s.first_event_us IS NOT NULL
+      AND (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
-    GROUP BY s.session_key
-    HAVING (:since IS NULL OR min(e.event_time_us) >= :since)
-       AND (:until IS NULL OR min(e.event_time_us) < :until)
+      AND (:since IS NULL OR s.first_event_us >= :since)
+      AND (:until IS NULL OR s.first_event_us < :until)
 ),
 links AS (
     SELECT c.stage_arn AS source_stage_arn, r.destination_stage_arn,
@@ -38,13 +39,13 @@ links AS (
            coalesce(r.stopped_at_us, c.end_us) - r.started_at_us AS us,
            r.stopped_at_us IS NULL AS open,
            0 AS orphan_stop
-    FROM replications r
-    JOIN chosen c USING (session_key)
+    FROM chosen c
+    CROSS JOIN replications r USING (session_key)
     UNION ALL
     SELECT c.stage_arn, e.destination_stage_arn,
            NULL, 0, 0, 0, 1
-    FROM reported_events e
-    JOIN chosen c USING (session_key)
+    FROM chosen c
+    CROSS JOIN reported_events e USING (session_key)
     WHERE e.name = 'REPLICATION_STOPPED' AND e.effect = 'orphan stop'
 )
 SELECT

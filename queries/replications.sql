@@ -6,15 +6,16 @@
 --
 -- stopped_at and duration_s are NULL while the replication is open.
 WITH chosen AS (
+    -- Sessions by the span of their reported events, which every import keeps in `sessions`:
+    -- the events of the sessions not chosen are never read.
     SELECT s.session_key, st.stage_arn, s.session_id
     FROM sessions s
     JOIN stages st USING (stage_key)
-    JOIN reported_events e USING (session_key)
-    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+    WHERE s.first_event_us IS NOT NULL
+      AND (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
-    GROUP BY s.session_key
-    HAVING (:since IS NULL OR min(e.event_time_us) >= :since)
-       AND (:until IS NULL OR min(e.event_time_us) < :until)
+      AND (:since IS NULL OR s.first_event_us >= :since)
+      AND (:until IS NULL OR s.first_event_us < :until)
 )
 SELECT
     c.stage_arn,
@@ -27,8 +28,8 @@ SELECT
     strftime('%Y-%m-%dT%H:%M:%S', r.stopped_at_us / 1000000, 'unixepoch')
         || printf('.%03dZ', r.stopped_at_us / 1000 % 1000) AS stopped_at,
     round((r.stopped_at_us - r.started_at_us) / 1000.0) / 1000.0 AS duration_s
-FROM replications r
-JOIN chosen c USING (session_key)
+FROM chosen c
+CROSS JOIN replications r USING (session_key)
 JOIN participants p USING (participant_key)
 ORDER BY c.stage_arn, c.session_id, p.participant_id, r.started_at_us,
          r.destination_stage_arn, r.destination_session_id;

@@ -22,9 +22,21 @@
 -- JOINED where the JOINED is not later; the median as for publishing. clean: 1 when the session
 -- has at least one JOINED and no JOIN_ERROR, PUBLISH_ERROR or SUBSCRIBE_ERROR, else 0.
 WITH
-all_participants AS (
-    -- Every participant's counts in one pass over the events; `chosen` and `per_participant`
-    -- take the sessions the filters select from it.
+chosen AS (
+    -- Sessions by the span of their reported events, which every import keeps in `sessions`:
+    -- the events of the sessions not chosen are never read.
+    SELECT s.session_key, st.stage_arn, s.session_id,
+           s.first_event_us AS first_us, s.last_event_us AS last_us
+    FROM sessions s
+    JOIN stages st USING (stage_key)
+    WHERE s.first_event_us IS NOT NULL
+      AND (:stage IS NULL OR st.stage_arn = :stage)
+      AND (:session IS NULL OR s.session_id = :session)
+      AND (:since IS NULL OR s.first_event_us >= :since)
+      AND (:until IS NULL OR s.first_event_us < :until)
+),
+per_participant AS (
+    -- Every participant's counts in one pass over the chosen sessions' events.
     SELECT e.session_key, e.participant_key,
            min(e.event_time_us) AS first_us,
            max(e.event_time_us) AS last_us,
@@ -47,26 +59,8 @@ all_participants AS (
                                THEN coalesce(e.remote_participant_id, x'00') END)
                AS subscribe_pairs
     FROM reported_events e
+    WHERE e.session_key IN (SELECT session_key FROM chosen)
     GROUP BY e.session_key, e.participant_key
-),
-chosen AS (
-    SELECT s.session_key, st.stage_arn, s.session_id,
-           min(a.first_us) AS first_us, max(a.last_us) AS last_us
-    FROM all_participants a
-    JOIN sessions s USING (session_key)
-    JOIN stages st USING (stage_key)
-    WHERE (:stage IS NULL OR st.stage_arn = :stage)
-      AND (:session IS NULL OR s.session_id = :session)
-    GROUP BY s.session_key
-    -- min(a.first_us), not the alias: in HAVING a bare first_us would be a.first_us of one
-    -- arbitrary participant row.
-    HAVING (:since IS NULL OR min(a.first_us) >= :since)
-       AND (:until IS NULL OR min(a.first_us) < :until)
-),
-per_participant AS (
-    SELECT a.*
-    FROM all_participants a
-    JOIN chosen USING (session_key)
 ),
 per_session AS (
     SELECT session_key,
@@ -128,13 +122,13 @@ sweep AS (
     -- length; at one instant ends sort before starts, so [a, b) and [b, c) never overlap.
     SELECT session_key, kind, started_at_us AS t, 1 AS d
     FROM intervals
-    JOIN chosen USING (session_key)
-    WHERE kind IN ('connected', 'publishing') AND stopped_at_us > started_at_us
+    WHERE intervals.session_key IN (SELECT session_key FROM chosen)
+      AND kind IN ('connected', 'publishing') AND stopped_at_us > started_at_us
     UNION ALL
     SELECT session_key, kind, stopped_at_us AS t, -1 AS d
     FROM intervals
-    JOIN chosen USING (session_key)
-    WHERE kind IN ('connected', 'publishing') AND stopped_at_us > started_at_us
+    WHERE intervals.session_key IN (SELECT session_key FROM chosen)
+      AND kind IN ('connected', 'publishing') AND stopped_at_us > started_at_us
 ),
 running AS (
     SELECT session_key, kind,
@@ -155,7 +149,7 @@ durations AS (
            sum(CASE kind WHEN 'publishing' THEN stopped_at_us - started_at_us END) AS publish_us,
            sum(CASE kind WHEN 'subscribed' THEN stopped_at_us - started_at_us END) AS subscribe_us
     FROM intervals
-    JOIN chosen USING (session_key)
+    WHERE intervals.session_key IN (SELECT session_key FROM chosen)
     GROUP BY session_key
 )
 SELECT

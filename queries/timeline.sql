@@ -20,15 +20,16 @@
 -- stage (give :stage to pick one).
 WITH
 chosen AS (
+    -- Sessions by the span of their reported events, which every import keeps in `sessions`:
+    -- the events of the sessions not chosen are never read.
     SELECT s.session_key, st.stage_arn
     FROM sessions s
     JOIN stages st USING (stage_key)
-    JOIN reported_events e USING (session_key)
-    WHERE s.session_id = :session
+    WHERE s.first_event_us IS NOT NULL
+      AND s.session_id = :session
       AND (:stage IS NULL OR st.stage_arn = :stage)
-    GROUP BY s.session_key
-    HAVING (:since IS NULL OR min(e.event_time_us) >= :since)
-       AND (:until IS NULL OR min(e.event_time_us) < :until)
+      AND (:since IS NULL OR s.first_event_us >= :since)
+      AND (:until IS NULL OR s.first_event_us < :until)
 ),
 listed AS (
     SELECT c.stage_arn, p.participant_id, e.event_time_us, e.step, e.seq, e.name,
@@ -49,8 +50,8 @@ listed AS (
                ELSE 12
            END AS rank,
            e.connected_delta, e.publishing_delta
-    FROM reported_events e
-    JOIN chosen c USING (session_key)
+    FROM chosen c
+    CROSS JOIN reported_events e USING (session_key)
     JOIN participants p USING (participant_key)
 ),
 running AS (

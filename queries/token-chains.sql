@@ -21,15 +21,16 @@
 -- rounds away from zero in every SQLite version.
 WITH
 chosen AS (
+    -- Sessions by the span of their reported events, which every import keeps in `sessions`:
+    -- the events of the sessions not chosen are never read.
     SELECT s.session_key, st.stage_arn, s.session_id
     FROM sessions s
     JOIN stages st USING (stage_key)
-    JOIN reported_events e USING (session_key)
-    WHERE (:stage IS NULL OR st.stage_arn = :stage)
+    WHERE s.first_event_us IS NOT NULL
+      AND (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
-    GROUP BY s.session_key
-    HAVING (:since IS NULL OR min(e.event_time_us) >= :since)
-       AND (:until IS NULL OR min(e.event_time_us) < :until)
+      AND (:since IS NULL OR s.first_event_us >= :since)
+      AND (:until IS NULL OR s.first_event_us < :until)
 ),
 exchanges AS (
     SELECT
@@ -45,10 +46,10 @@ exchanges AS (
         coalesce(nt.attributes, '{}') AS new_attrs,
         nt.expiration_time_us AS new_exp
     FROM reported_events e
-    JOIN chosen USING (session_key)
     LEFT JOIN token_list pt ON pt.token_key = e.previous_token_key
     LEFT JOIN token_list nt ON nt.token_key = e.new_token_key
-    WHERE e.name = 'TOKEN_EXCHANGED'
+    WHERE e.session_key IN (SELECT session_key FROM chosen)
+      AND e.name = 'TOKEN_EXCHANGED'
 ),
 ordered AS (
     SELECT x.*,
