@@ -260,11 +260,8 @@ impl Store {
     /// The path under which this content was first imported with this context, if it was.
     pub fn imported_as(&self, content_sha256: &str, context: &str) -> Result<Option<String>> {
         self.conn
-            .query_row(
-                include_str!("store/imported_as.sql"),
-                [content_sha256, context],
-                |r| r.get(0),
-            )
+            .prepare_cached(include_str!("store/imported_as.sql"))
+            .and_then(|mut s| s.query_row([content_sha256, context], |r| r.get(0)))
             .optional()
             .map_err(|e| db_error(&self.path, e))
     }
@@ -281,17 +278,17 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| db_error(&path, e))?;
-        tx.execute(
-            include_str!("store/insert_import.sql"),
-            named_params! {
-                ":path": file,
-                ":content_sha256": content_sha256,
-                ":context": context,
-                ":imported_at_us": chrono::Utc::now().timestamp_micros(),
-                ":stagelog_version": env!("CARGO_PKG_VERSION"),
-            },
-        )
-        .map_err(|e| db_error(&path, e))?;
+        tx.prepare_cached(include_str!("store/insert_import.sql"))
+            .and_then(|mut s| {
+                s.execute(named_params! {
+                    ":path": file,
+                    ":content_sha256": content_sha256,
+                    ":context": context,
+                    ":imported_at_us": chrono::Utc::now().timestamp_micros(),
+                    ":stagelog_version": env!("CARGO_PKG_VERSION"),
+                })
+            })
+            .map_err(|e| db_error(&path, e))?;
         let import_key = tx.last_insert_rowid();
         Ok(FileWriter {
             tx,
@@ -595,9 +592,9 @@ impl FileWriter<'_> {
     /// Records the figures, re-derives the touched sessions and commits.
     pub fn commit(self, counts: &Counts, format: &str, warnings: usize) -> Result<()> {
         self.tx
-            .execute(
-                include_str!("store/finish_import.sql"),
-                named_params! {
+            .prepare_cached(include_str!("store/finish_import.sql"))
+            .and_then(|mut s| {
+                s.execute(named_params! {
                     ":import_key": self.import_key,
                     ":format": format,
                     ":warnings": warnings as i64,
@@ -610,8 +607,8 @@ impl FileWriter<'_> {
                     ":unknown_names": counts.unknowns.names as i64,
                     ":unknown_error_codes": counts.unknowns.error_codes as i64,
                     ":unknown_fields": counts.unknowns.fields as i64,
-                },
-            )
+                })
+            })
             .map_err(|e| self.err(e))?;
         for (&session_key, participants) in &self.touched {
             self.derive(session_key, participants)?;

@@ -353,6 +353,11 @@ const BATCH: usize = 512;
 /// Batches in flight between the threads.
 const BATCHES_IN_FLIGHT: usize = 16;
 
+/// Files smaller than this (as stored) are read on the writing thread, whole, before writing:
+/// for a saved page of a hundred events a thread would cost more than it saves. Even
+/// decompressed, such a file's records take a few MiB at most.
+const SMALL_FILE: u64 = 256 * 1024;
+
 /// Reads the file on one thread (decompress, scan, parse, normalize) while this one writes:
 /// on two cores each side runs while the other waits for SQLite or the disk.
 fn import_pass(
@@ -369,27 +374,39 @@ fn import_pass(
     };
     let mut writer = store.begin_file(&source.name, &source.content_sha256, &flags.to_json())?;
     let mut tally = Tally::default();
-    let (read, written) = std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-        let reading = scope.spawn(move || read_and_normalize(source, flags, presets, sender));
-        let written = (|| -> Result<()> {
-            for batch in receiver {
-                for (consumed, normalized) in batch {
-                    tally.counts.read += 1;
-                    progress.record(consumed);
-                    match normalized {
-                        Ok(n) => tally.record(&mut writer, n)?,
-                        Err(reject) => tally.reject(&writer, &reject)?,
-                    }
-                }
+    let mut write = |batches: &mut dyn Iterator<Item = Batch>| -> Result<()> {
+        for (consumed, normalized) in batches.flatten() {
+            tally.counts.read += 1;
+            progress.record(consumed);
+            match normalized {
+                Ok(n) => tally.record(&mut writer, n)?,
+                Err(reject) => tally.reject(&writer, &reject)?,
             }
+        }
+        Ok(())
+    };
+    let (read, written) = if source.size < SMALL_FILE {
+        let mut batches = Vec::new();
+        let read = read_and_normalize(source, flags, presets, |batch| {
+            batches.push(batch);
             Ok(())
-        })();
-        // Leaving the loop early dropped the receiver: the reading thread stops at its next
-        // send.
-        let read = reading.join().expect("the reading thread does not panic");
-        (read, written)
-    });
+        });
+        (read, write(&mut batches.into_iter()))
+    } else {
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+            let reading = scope.spawn(move || {
+                read_and_normalize(source, flags, presets, |batch| {
+                    sender.send(batch).map_err(|_| ())
+                })
+            });
+            let written = write(&mut receiver.into_iter());
+            // Leaving the loop early dropped the receiver: the reading thread stops at its
+            // next send.
+            let read = reading.join().expect("the reading thread does not panic");
+            (read, written)
+        })
+    };
     written?;
     let outline = match read? {
         Ok(outline) => outline,
@@ -456,13 +473,13 @@ fn import_pass(
     Ok(Pass::Done(counts))
 }
 
-/// The reading thread: every piece of the file, normalized, in order, until the file ends or
-/// the writer hangs up.
+/// The reading side: every piece of the file, normalized, in order, handed on in batches until
+/// the file ends or `hand_on` fails (the writer hung up).
 fn read_and_normalize(
     source: &Source,
     flags: &Flags,
     presets: &HashMap<usize, PageContext>,
-    sender: std::sync::mpsc::SyncSender<Batch>,
+    mut hand_on: impl FnMut(Batch) -> std::result::Result<(), ()>,
 ) -> Result<std::result::Result<formats::Outline, Stop<()>>> {
     let consumed = Cell::new(0);
     let mut batch = Vec::with_capacity(BATCH);
@@ -482,15 +499,13 @@ fn read_and_normalize(
         };
         batch.push((consumed.get(), normalized));
         if batch.len() == BATCH {
-            sender
-                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                .map_err(|_| ())?;
+            hand_on(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
         }
         Ok(())
     });
     if !batch.is_empty() {
         // A writer that hung up has its own error to report.
-        let _ = sender.send(batch);
+        let _ = hand_on(batch);
     }
     Ok(read)
 }
