@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{named_params, params, Connection, OpenFlags, OptionalExtension, Transaction};
 
 use crate::error::{Error, Result};
@@ -114,6 +115,11 @@ impl Store {
         // An import cycles through about twenty statements; rusqlite's default cache of 16
         // would evict and re-prepare some of them for every participant.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // Without the query planner stability guarantee SQLite re-prepares a statement whose
+        // plan it thinks may depend on a bound value (here: the partial index on EventBridge
+        // ids) each time that value changes, which was a fifth of an import's time.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(|e| db_error(path, e))?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -348,9 +354,10 @@ pub struct FileWriter<'c> {
     import_key: i64,
     content_sha256: String,
     // Key look-ups stay in memory: one SELECT per event would dominate the import.
+    // Nested by the parent's key, so that a look-up borrows the id instead of allocating a key.
     stages: HashMap<String, i64>,
-    sessions: HashMap<(i64, String), i64>,
-    participants: HashMap<(i64, String), i64>,
+    sessions: HashMap<i64, HashMap<String, i64>>,
+    participants: HashMap<i64, HashMap<String, i64>>,
     /// Sessions this file changed, with the participants that got new events: only those are
     /// re-derived, so importing a session's pages one file at a time stays linear.
     touched: BTreeMap<i64, BTreeSet<i64>>,
@@ -372,28 +379,40 @@ impl FileWriter<'_> {
 
     fn session_key(&mut self, stage_arn: &str, session_id: &str) -> Result<i64> {
         let stage_key = self.stage_key(stage_arn)?;
-        let id = (stage_key, session_id.to_string());
-        if let Some(&k) = self.sessions.get(&id) {
+        if let Some(&k) = self
+            .sessions
+            .get(&stage_key)
+            .and_then(|s| s.get(session_id))
+        {
             return Ok(k);
         }
         let k = self.key_of(
             include_str!("store/session_key.sql"),
             params![stage_key, session_id],
         )?;
-        self.sessions.insert(id, k);
+        self.sessions
+            .entry(stage_key)
+            .or_default()
+            .insert(session_id.to_string(), k);
         Ok(k)
     }
 
     fn participant_key(&mut self, session_key: i64, participant_id: &str) -> Result<i64> {
-        let id = (session_key, participant_id.to_string());
-        if let Some(&k) = self.participants.get(&id) {
+        if let Some(&k) = self
+            .participants
+            .get(&session_key)
+            .and_then(|p| p.get(participant_id))
+        {
             return Ok(k);
         }
         let k = self.key_of(
             include_str!("store/participant_key.sql"),
             params![session_key, participant_id],
         )?;
-        self.participants.insert(id, k);
+        self.participants
+            .entry(session_key)
+            .or_default()
+            .insert(participant_id.to_string(), k);
         Ok(k)
     }
 
