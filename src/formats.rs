@@ -457,6 +457,31 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
         hand_on_broken!(self, line, column, reason, raw)
     }
 
+    /// Hands on the record that begins at `start` (on `line`, which the scanner read past when
+    /// looking for its end) as broken, and resumes where the next record begins: at
+    /// `next_record` when that is known, else at the first later line that begins with `{` or
+    /// `[` (so the lines of a broken pretty-printed record make one reject, and the records
+    /// after it are read).
+    fn broken_record(
+        &mut self,
+        start: usize,
+        line: usize,
+        column: u64,
+        reason: String,
+        next_record: Option<usize>,
+    ) -> Result<(), Stop<E>> {
+        self.scanner.mark(start);
+        match next_record {
+            Some(at) => self.scanner.pos = at,
+            None => self.scanner.skip_line(start)?,
+        }
+        let start = self.scanner.unmark();
+        let resume = self.scanner.pos;
+        self.scanner.line_at(resume);
+        let raw = trim_line_end(self.scanner.bytes(start, resume));
+        hand_on_broken!(self, line, column, reason, raw)
+    }
+
     fn fatal(&mut self, e: ScanError, what: &str) -> Stop<E> {
         match e {
             ScanError::Truncated => {
@@ -578,20 +603,26 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 let start = self.scanner.unmark();
                 self.top_level_records += 1;
                 note_format(&mut self.formats, "event");
-                let (line, column, reason) = match e {
-                    ScanError::Truncated => {
-                        let (_, column) = self.scanner.end_position();
-                        let reason = "the record ends before it closes (truncated)".to_string();
-                        (line, column, reason)
-                    }
-                    ScanError::Unexpected { byte, at } => (
-                        self.scanner.line_at(at),
-                        self.scanner.column_at(at),
-                        format!("invalid JSON: unexpected {}", shown(byte)),
+                let (reason, next_record) = match e {
+                    ScanError::Truncated => (
+                        "the record ends before it closes (truncated)".to_string(),
+                        None,
                     ),
+                    ScanError::Unexpected { byte, at } => {
+                        let reason = format!(
+                            "invalid JSON: unexpected {} at line {} column {}",
+                            shown(byte),
+                            self.scanner.line_at(at),
+                            self.scanner.column_at(at)
+                        );
+                        // A `{` where a key or a value belongs is most likely the next
+                        // record, written after this one was cut short (on the next line, or
+                        // straight after it as Firehose writes them).
+                        (reason, (byte == b'{').then_some(at))
+                    }
                     ScanError::Io(e) => return Err(Stop::Invalid(format!("cannot read: {e}"))),
                 };
-                self.broken_line(start, line, column, reason)
+                self.broken_record(start, line, column, reason, next_record)
             }
         }
     }

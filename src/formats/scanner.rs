@@ -100,7 +100,13 @@ impl<R: Read> Scanner<R> {
     }
 
     fn count_lines_to(&mut self, index: usize) {
-        if index <= self.counted {
+        if index < self.counted {
+            // Reading went back (to resume after a broken record): take back the lines counted
+            // past `index`.
+            self.lines -= memchr::memchr_iter(b'\n', &self.buf[index..self.counted]).count();
+            self.line_start = memchr::memrchr(b'\n', &self.buf[..index])
+                .map_or(self.dropped, |last| self.dropped + (last + 1) as u64);
+            self.counted = index;
             return;
         }
         let span = &self.buf[self.counted..index];
@@ -111,7 +117,8 @@ impl<R: Read> Scanner<R> {
         self.counted = index;
     }
 
-    /// The 1-based line of a buffer index. Indices are asked for in increasing order.
+    /// The 1-based line of a buffer index. Indices are asked for in increasing order, but for
+    /// a step back to where reading resumes.
     pub fn line_at(&mut self, index: usize) -> usize {
         self.count_lines_to(index);
         self.lines + 1

@@ -929,6 +929,47 @@ fn a_truncated_last_line_is_rejected_with_its_number_and_the_rest_imports() {
 }
 
 #[test]
+fn a_broken_record_in_the_middle_loses_only_itself_and_is_named_by_its_first_line() {
+    let s = Stagelog::new();
+    // Line 2 never closes its array, line 4 is cut short before the next record begins; the
+    // lines after each are records of their own.
+    s.import(&m_flags(M1), &["pipelines/messy/broken-middle.ndjson"])
+        .code(3);
+    assert_rows(
+        "events",
+        &event_triples(&s),
+        &[
+            triple("Pia000000061", "JOINED", "2026-03-08T09:00:00.000000Z"),
+            triple("Quy000000062", "JOINED", "2026-03-08T09:00:02.000000Z"),
+            triple("Pia000000061", "LEFT", "2026-03-08T09:00:05.000000Z"),
+        ],
+    );
+    let rejects = rejects(&s);
+    assert_eq!(rejects_positions(&s), ["line 2", "line 4"], "{rejects:?}");
+    assert!(rejects[0].1.contains("truncated"), "{rejects:?}");
+    assert!(
+        rejects[1].1.contains("unexpected '{' at line 5 column 1"),
+        "{rejects:?}"
+    );
+}
+
+#[test]
+fn a_record_cut_short_between_back_to_back_records_loses_only_itself() {
+    let s = Stagelog::new();
+    s.import(&m_flags(M1), &["pipelines/messy/broken-back-to-back.json"])
+        .code(3);
+    assert_rows(
+        "events",
+        &event_triples(&s),
+        &[
+            triple("Ros000000063", "JOINED", "2026-03-08T09:10:00.000000Z"),
+            triple("Ros000000063", "LEFT", "2026-03-08T09:10:09.000000Z"),
+        ],
+    );
+    assert_eq!(rejects_positions(&s), ["line 1"]);
+}
+
+#[test]
 fn a_lone_surrogate_escape_is_replaced_with_a_warning_and_the_event_kept() {
     // Line 2's newToken.userId is "oli\ud83d" (a lone high surrogate); both tokens carry the
     // proper pair "\ud83d\ude00" (😀) in an attribute, which must survive.
