@@ -49,8 +49,8 @@ pub enum Error {
     },
 
     #[error(
-        "{path} is an SQLite database but not a stagelog one (it has tables and no stagelog \
-         schema history); stagelog leaves it alone"
+        "{path} is an SQLite database but not a stagelog one (it holds other tables or views, or \
+         another program's migration history); stagelog leaves it alone"
     )]
     NotStagelog { path: PathBuf },
 

@@ -76,7 +76,7 @@ pub struct Source {
 
 enum Origin {
     File(PathBuf),
-    /// stdin, copied to an unnamed temporary file so that it can be read twice.
+    /// stdin or a pipe, copied to an unnamed temporary file so that it can be read twice.
     Spooled(std::fs::File),
     Embedded(&'static [u8]),
 }
@@ -95,18 +95,27 @@ impl Source {
             source,
         };
         let mut hasher = Hashing(Sha256::new(), 0);
-        let origin = if stdin {
+        // What can be read only once (stdin, a pipe such as `<(aws …)`, a FIFO) is copied to an
+        // unnamed temporary file while it is hashed, to be read again from there.
+        let mut spool = |input: &mut dyn Read| -> Result<Origin> {
             let mut spool = tempfile::tempfile().map_err(read_error)?;
             let mut tee = Tee {
                 file: &mut spool,
                 hasher: &mut hasher,
             };
-            std::io::copy(&mut std::io::stdin().lock(), &mut tee).map_err(read_error)?;
-            Origin::Spooled(spool)
+            std::io::copy(input, &mut tee).map_err(read_error)?;
+            Ok(Origin::Spooled(spool))
+        };
+        let origin = if stdin {
+            spool(&mut std::io::stdin().lock())?
         } else {
             let mut file = std::fs::File::open(path).map_err(read_error)?;
-            std::io::copy(&mut file, &mut hasher).map_err(read_error)?;
-            Origin::File(path.to_path_buf())
+            if file.metadata().map_err(read_error)?.is_file() {
+                std::io::copy(&mut file, &mut hasher).map_err(read_error)?;
+                Origin::File(path.to_path_buf())
+            } else {
+                spool(&mut file)?
+            }
         };
         Ok(Source {
             name,

@@ -250,9 +250,35 @@ impl Store {
                 })
             };
         }
-        self.conn
-            .query_row(include_str!("store/schema_version.sql"), [], |r| r.get(0))
-            .map_err(|e| db_error(&self.path, e))
+        // Another program that uses refinery keeps a history table of the same name: its
+        // migrations are not ours, and its file is not written (refinery would first try to
+        // reconcile the two histories).
+        let applied: Vec<(i64, Option<String>)> = self
+            .conn
+            .prepare(include_str!("store/schema_version.sql"))
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(|e| db_error(&self.path, e))?;
+        let ours = embedded::migrations::runner().get_migrations().to_vec();
+        let foreign = applied.iter().any(|(version, name)| {
+            ours.iter()
+                .find(|m| i64::from(m.version()) == *version)
+                .is_some_and(|m| name.as_deref() != Some(m.name()))
+        });
+        // An empty history is ours only in a file that holds nothing else (a first migration
+        // that was interrupted).
+        let first_is_ours = match applied.first() {
+            Some((version, _)) => *version == 1,
+            None => tables == 1,
+        };
+        if foreign || !first_is_ours {
+            return Err(Error::NotStagelog {
+                path: self.path.clone(),
+            });
+        }
+        Ok(applied.last().map_or(0, |(version, _)| *version))
     }
 
     pub fn connection(&self) -> &Connection {

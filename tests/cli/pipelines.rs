@@ -1214,6 +1214,34 @@ fn overlapping_pages_drop_duplicates_and_a_repeated_next_token_warns() {
 }
 
 #[test]
+fn the_same_page_saved_again_in_other_bytes_is_no_warning() {
+    // Page 2 as saved, and the same page gzipped: other bytes, the same events.
+    let s = Stagelog::new();
+    let plain = std::fs::read(pipeline("pages/uma.page2.cli-v1.json")).unwrap();
+    let gzipped = s.dir.path().join("uma.page2.json.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gzipped).unwrap(),
+        flate2::Compression::default(),
+    );
+    std::io::Write::write_all(&mut encoder, &plain).unwrap();
+    encoder.finish().unwrap();
+    let assert = s
+        .run(&[
+            "import",
+            "--stage-arn",
+            STAGE_M,
+            "--session-id",
+            M3,
+            &pipeline("pages/uma.page2.cli-v1.json"),
+            gzipped.to_str().unwrap(),
+        ])
+        .code(0);
+    let stderr = stderr_of(&assert);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert_eq!(s.scalar("SELECT sum(warnings) FROM imports"), json!(0));
+}
+
+#[test]
 fn a_next_token_repeated_inside_one_file_warns_too() {
     // `cat page2 page2-saved-again > one.json`: two response documents back to back, both
     // ending with nextToken uma-token-3. The issue: "repeated or cyclic nextTokens: duplicates
@@ -1506,6 +1534,27 @@ fn an_sqlite_file_that_is_not_stagelogs_is_refused_and_left_unchanged() {
             std::fs::read(&s.db).unwrap() == before,
             "{args:?} changed the file"
         );
+    }
+    // Nor is another program's database that keeps its migrations with refinery too (here with
+    // an `applied_on` refinery itself could not parse), nor one that holds only a view.
+    for schema in [
+        "CREATE TABLE refinery_schema_history (version int4 PRIMARY KEY, name VARCHAR(255), \
+         applied_on VARCHAR(255), checksum VARCHAR(255)); \
+         INSERT INTO refinery_schema_history VALUES (1, 'create_users', '2020', '123'); \
+         CREATE TABLE users (id);",
+        "CREATE VIEW answer AS SELECT 42;",
+    ] {
+        let other = Stagelog::new();
+        sqlite(&other).execute_batch(schema).unwrap();
+        let before = std::fs::read(&other.db).unwrap();
+        let assert = other.run(&["import", eventbridge.as_str()]).code(4);
+        assert!(
+            stderr_of(&assert).contains("not a stagelog"),
+            "{schema}: {}",
+            stderr_of(&assert)
+        );
+        assert!(std::fs::read(&other.db).unwrap() == before, "{schema}");
+        assert_eq!(side_files(&other.db), Vec::<String>::new(), "{schema}");
     }
     // Nor is a file that is not SQLite at all.
     let text = Stagelog::new();

@@ -627,6 +627,34 @@ fn stdin_imports_like_a_file() {
 }
 
 #[test]
+fn a_pipe_that_can_be_read_once_imports_like_a_file() {
+    // What `stagelog import <(aws ivs-realtime list-participant-events …)` hands over: a FIFO,
+    // which stagelog must read only once (it hashes, then parses).
+    let s = Stagelog::new();
+    let fifo = s.dir.path().join("events.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.expect("mkfifo runs").success());
+    let text = std::fs::read(fixture("events-with-context.ndjson")).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, text))
+    };
+    s.run(&["import", fifo.to_str().unwrap()]).code(0);
+    writer
+        .join()
+        .unwrap()
+        .expect("the whole file went through the FIFO");
+    let from_file = Stagelog::new();
+    from_file
+        .import(&[], &["events-with-context.ndjson"])
+        .code(0);
+    assert_eq!(
+        s.report("session-quality", "csv", &[]),
+        from_file.report("session-quality", "csv", &[])
+    );
+}
+
+#[test]
 fn reimporting_the_same_files_changes_nothing() {
     let s = Stagelog::standard();
     let tables = [
