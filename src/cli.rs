@@ -66,7 +66,8 @@ pub enum Command {
 /// GetStageSession. gzip and zstd are undone by their magic bytes, UTF-16 is decoded. A
 /// directory is read recursively, in sorted order, skipping hidden files and links to
 /// directories; a file whose content was imported before is skipped unread (see --force). Each
-/// file is imported in one transaction: readers see all of it or none. Context (stage, session,
+/// file is imported whole or not at all, and readers see all of it or none (files are committed
+/// together, up to a second's worth, each in a savepoint of its own). Context (stage, session,
 /// participant) comes from the record itself, then from keys on the page object, then from the
 /// file's path (--context-from-path), then from the flags.
 #[derive(Debug, Args)]

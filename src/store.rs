@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{named_params, params, Connection, OpenFlags, OptionalExtension, Transaction};
+use rusqlite::{named_params, params, Connection, OpenFlags, OptionalExtension, Savepoint};
 
 use crate::error::{Error, Result};
 use crate::intervals::{self, EventRow};
@@ -301,7 +301,23 @@ impl Store {
             .map_err(|e| db_error(&self.path, e))
     }
 
-    /// Starts one file's import: everything it writes commits together or not at all.
+    /// Commits the files imported since the last commit. Files share a write transaction, each
+    /// in a savepoint of its own, because a commit (writing the pages to the WAL, and now and
+    /// then a checkpoint) costs more than importing a saved page of a hundred events: readers
+    /// see a batch of files all or none, an interrupted run loses only the batch it was in
+    /// (its files are not in `imports`, so the next run reads them), and a failed file still
+    /// leaves nothing behind.
+    pub fn commit_batch(&mut self) -> Result<()> {
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    /// Starts one file's import, in a savepoint of the open batch (opening one if none is):
+    /// everything the file writes is kept together or not at all.
     pub fn begin_file(
         &mut self,
         file: &str,
@@ -309,10 +325,12 @@ impl Store {
         context: &str,
     ) -> Result<FileWriter<'_>> {
         let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| db_error(&path, e))?;
+        if self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| db_error(&path, e))?;
+        }
+        let tx = self.conn.savepoint().map_err(|e| db_error(&path, e))?;
         tx.prepare_cached(include_str!("store/insert_import.sql"))
             .and_then(|mut s| {
                 s.execute(named_params! {
@@ -375,10 +393,10 @@ impl std::ops::AddAssign for Counts {
     }
 }
 
-/// The open write transaction of one file. Dropping it without [`FileWriter::commit`] rolls
-/// everything back.
+/// The open savepoint of one file. Dropping it without [`FileWriter::commit`] rolls back
+/// everything the file wrote.
 pub struct FileWriter<'c> {
-    tx: Transaction<'c>,
+    tx: Savepoint<'c>,
     path: PathBuf,
     import_key: i64,
     content_sha256: String,
@@ -637,7 +655,8 @@ impl FileWriter<'_> {
         Ok(())
     }
 
-    /// Records the figures, re-derives the touched sessions and commits.
+    /// Records the figures, re-derives the touched sessions and keeps the file's writes in the
+    /// batch ([`Store::commit_batch`] commits them).
     pub fn commit(self, counts: &Counts, format: &str, warnings: usize) -> Result<()> {
         self.tx
             .prepare_cached(include_str!("store/finish_import.sql"))

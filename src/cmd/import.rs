@@ -1,5 +1,6 @@
-//! `stagelog import`: files → formats → normalize → store, one transaction per file, with a
-//! summary per file and in total on stderr.
+//! `stagelog import`: files → formats → normalize → store, each file whole or not at all (a
+//! savepoint of its own in a batch committed together), with a summary per file and in total
+//! on stderr.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -171,21 +172,25 @@ pub fn import_all(
     let mut progress = Progress::new(total_bytes, options.quiet);
     let mut total = Counts::default();
     let (mut files, mut failed, mut unchanged) = (0, 0, 0);
+    let mut uncommitted = Uncommitted::default();
     for job in jobs {
         files += 1;
         let outcome = job.and_then(|(source, flags)| {
             let outcome = import_file(store, &source, &flags, options, &mut progress);
             progress.file_done(source.size);
-            Ok((source.name, outcome?))
+            Ok((source.name, source.size, outcome?))
         });
         match outcome {
-            Ok((name, Outcome::Imported(counts))) => {
+            Ok((name, size, Outcome::Imported(counts))) => {
                 if !options.quiet {
                     progress.line(&format!("{name}: {}", summary(&counts)));
                 }
                 total += counts;
+                if uncommitted.add(size) {
+                    failed += uncommitted.commit(store, &progress);
+                }
             }
-            Ok((name, Outcome::Unchanged { imported_as })) => {
+            Ok((name, _, Outcome::Unchanged { imported_as })) => {
                 unchanged += 1;
                 if !options.quiet {
                     let from = if imported_as == name {
@@ -205,6 +210,7 @@ pub fn import_all(
             }
         }
     }
+    failed += uncommitted.commit(store, &progress);
     progress.finish();
     let mut notes = String::new();
     if unchanged > 0 {
@@ -221,6 +227,46 @@ pub fn import_all(
         3
     } else {
         0
+    }
+}
+
+/// The files imported since the last commit: they are committed together once there are
+/// many, or they are large, or the first was a second ago (see [`Store::commit_batch`]).
+#[derive(Default)]
+struct Uncommitted {
+    files: usize,
+    bytes: u64,
+    started: Option<Instant>,
+}
+
+impl Uncommitted {
+    const FILES: usize = 500;
+    const BYTES: u64 = 16 << 20;
+    const SECONDS: f64 = 1.0;
+
+    /// One more imported file; true when the batch should be committed.
+    fn add(&mut self, bytes: u64) -> bool {
+        self.files += 1;
+        self.bytes += bytes;
+        let started = *self.started.get_or_insert_with(Instant::now);
+        self.files >= Self::FILES
+            || self.bytes >= Self::BYTES
+            || started.elapsed().as_secs_f64() >= Self::SECONDS
+    }
+
+    /// Commits the batch; returns how many imported files were lost when that failed.
+    fn commit(&mut self, store: &mut Store, progress: &Progress) -> usize {
+        let files = std::mem::take(self).files;
+        match store.commit_batch() {
+            Ok(()) => 0,
+            Err(e) => {
+                progress.line(&format!(
+                    "stagelog: the last {files} files imported were not committed: {:#}",
+                    anyhow::Error::from(e)
+                ));
+                files
+            }
+        }
     }
 }
 
@@ -247,7 +293,7 @@ enum Outcome {
     },
 }
 
-/// Imports one file in one transaction. A file that is not JSON, or whose every record lacks
+/// Imports one file in a savepoint of its own. A file that is not JSON, or whose every record lacks
 /// its stage or session, fails as a whole and writes nothing.
 fn import_file(
     store: &mut Store,
@@ -265,7 +311,7 @@ fn import_file(
     loop {
         match import_pass(store, source, flags, &presets, options, progress)? {
             Pass::Done(counts) => return Ok(Outcome::Imported(counts)),
-            // The transaction was rolled back; read again knowing the page's context.
+            // The savepoint was rolled back; read again knowing the page's context.
             Pass::Again { page, context } => {
                 presets.insert(page, context);
             }
