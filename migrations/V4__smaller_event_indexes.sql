@@ -12,6 +12,9 @@
 --   read their events by the key. (Partial indexes on the rare names were tried: SQLite then
 --   re-prepares every statement that binds a session key, at each new binding, which cost an
 --   import more than the indexes saved.)
+-- * `participant_counts` keeps, per participant, the counts and first times over its reported
+--   events that the per-session reports aggregate, so that they read a row per participant
+--   instead of every event.
 -- * Each session keeps the span of its reported events (`first_event_us`, `last_event_us`,
 --   covered EventBridge events left out), kept up to date by every import that touches it: the
 --   per-session reports select sessions by their first event from this small table.
@@ -69,6 +72,49 @@ SET (first_event_us, last_event_us) = (
     FROM events e
     WHERE e.session_key = sessions.session_key AND e.covered = 0);
 CREATE INDEX sessions_by_first_event ON sessions (first_event_us);
+
+-- One row per participant with reported events (covered EventBridge events left out), rewritten
+-- by every import that gives the participant events.
+CREATE TABLE participant_counts (
+    participant_key    INTEGER PRIMARY KEY REFERENCES participants (participant_key),
+    session_key        INTEGER NOT NULL REFERENCES sessions (session_key),
+    first_event_us     INTEGER NOT NULL,
+    last_event_us      INTEGER NOT NULL,
+    joins              INTEGER NOT NULL,  -- JOINED events
+    join_errors        INTEGER NOT NULL,
+    publishes          INTEGER NOT NULL,  -- PUBLISH_STARTED events
+    publish_errors     INTEGER NOT NULL,
+    subscribes         INTEGER NOT NULL,  -- SUBSCRIBE_STARTED events
+    subscribe_errors   INTEGER NOT NULL,
+    first_join_us      INTEGER,
+    first_publish_us   INTEGER,
+    first_subscribe_us INTEGER,
+    -- Distinct remote participants subscribed to (SUBSCRIBE_STARTED), and tried (STARTED or
+    -- SUBSCRIBE_ERROR); events without remoteParticipantId count as one more.
+    subscribed_pairs   INTEGER NOT NULL,
+    subscribe_pairs    INTEGER NOT NULL,
+    -- Events other than SUBSCRIBE_* that say `replica`.
+    replica_events     INTEGER NOT NULL
+);
+CREATE INDEX participant_counts_by_session ON participant_counts (session_key);
+INSERT INTO participant_counts
+SELECT e.participant_key, e.session_key,
+       min(e.event_time_us), max(e.event_time_us),
+       sum(e.name = 'JOINED'), sum(e.name = 'JOIN_ERROR'),
+       sum(e.name = 'PUBLISH_STARTED'), sum(e.name = 'PUBLISH_ERROR'),
+       sum(e.name = 'SUBSCRIBE_STARTED'), sum(e.name = 'SUBSCRIBE_ERROR'),
+       min(CASE WHEN e.name = 'JOINED' THEN e.event_time_us END),
+       min(CASE WHEN e.name = 'PUBLISH_STARTED' THEN e.event_time_us END),
+       min(CASE WHEN e.name = 'SUBSCRIBE_STARTED' THEN e.event_time_us END),
+       count(DISTINCT CASE WHEN e.name = 'SUBSCRIBE_STARTED'
+                           THEN coalesce(e.remote_participant_id, x'00') END),
+       count(DISTINCT CASE WHEN e.name IN ('SUBSCRIBE_STARTED', 'SUBSCRIBE_ERROR')
+                           THEN coalesce(e.remote_participant_id, x'00') END),
+       sum(e.replica <> 0 AND e.name NOT IN ('SUBSCRIBE_STARTED', 'SUBSCRIBE_STOPPED',
+                                              'SUBSCRIBE_ERROR'))
+FROM events e
+WHERE e.covered = 0
+GROUP BY e.session_key, e.participant_key;
 
 CREATE VIEW reported_events AS
 SELECT * FROM events WHERE covered = 0;

@@ -35,15 +35,12 @@ chosen AS (
       AND (:until IS NULL OR s.first_event_us < :until)
 ),
 per_participant AS (
-    SELECT e.session_key, e.participant_key,
-           sum(e.name = 'JOINED') AS joins,
-           sum(e.name = 'JOIN_ERROR') AS join_errors,
-           sum(e.name = 'PUBLISH_STARTED') AS publishes,
-           sum(e.name = 'PUBLISH_ERROR') AS publish_errors,
-           sum(e.name = 'SUBSCRIBE_ERROR') AS subscribe_errors
-    FROM reported_events e
-    WHERE e.session_key IN (SELECT session_key FROM chosen)
-    GROUP BY e.session_key, e.participant_key
+    -- Counts over each participant's reported events, kept by every import in
+    -- participant_counts.
+    SELECT pc.session_key, pc.participant_key, pc.joins, pc.join_errors, pc.publishes,
+           pc.publish_errors, pc.subscribe_errors
+    FROM participant_counts pc
+    WHERE pc.session_key IN (SELECT session_key FROM chosen)
 ),
 connected AS (
     SELECT participant_key, sum(stopped_at_us - started_at_us) AS us

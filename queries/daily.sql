@@ -39,15 +39,14 @@ scope AS (
       AND (:until IS NULL OR s.first_event_us < :until)
 ),
 per_participant AS (
-    SELECT e.session_key, e.participant_key,
-           sum(e.name = 'JOINED') AS joins,
-           sum(e.name = 'JOIN_ERROR') AS join_errors,
-           sum(e.name IN ('JOIN_ERROR', 'PUBLISH_ERROR', 'SUBSCRIBE_ERROR')) AS errors,
-           sum(e.name IN ('JOINED', 'JOIN_ERROR', 'PUBLISH_STARTED', 'PUBLISH_ERROR',
-                          'SUBSCRIBE_STARTED', 'SUBSCRIBE_ERROR')) AS attempts
-    FROM reported_events e
-    WHERE e.session_key IN (SELECT session_key FROM scope)
-    GROUP BY e.session_key, e.participant_key
+    -- Counts over each participant's reported events, kept by every import in
+    -- participant_counts.
+    SELECT pc.session_key, pc.participant_key, pc.joins, pc.join_errors,
+           pc.join_errors + pc.publish_errors + pc.subscribe_errors AS errors,
+           pc.joins + pc.join_errors + pc.publishes + pc.publish_errors + pc.subscribes
+               + pc.subscribe_errors AS attempts
+    FROM participant_counts pc
+    WHERE pc.session_key IN (SELECT session_key FROM scope)
 ),
 durations AS (
     SELECT session_key,

@@ -31,20 +31,13 @@ chosen AS (
       AND (:until IS NULL OR s.first_event_us < :until)
 ),
 per_participant AS (
-    -- Every participant in one pass over the chosen sessions' events.
-    SELECT e.session_key, e.participant_key,
-           min(e.event_time_us) AS first_us,
-           sum(e.name = 'JOINED') AS joins,
-           sum(e.name = 'JOIN_ERROR') AS join_errors,
-           sum(e.name = 'PUBLISH_ERROR') AS publish_errors,
-           sum(e.name = 'SUBSCRIBE_ERROR') AS subscribe_errors,
-           max(e.replica <> 0 AND e.name NOT IN ('SUBSCRIBE_STARTED', 'SUBSCRIBE_STOPPED',
-                                                  'SUBSCRIBE_ERROR')) AS replica_event,
-           min(CASE WHEN e.name = 'JOINED' THEN e.event_time_us END) AS first_join_us,
-           max(e.event_time_us) AS last_event_us
-    FROM reported_events e
-    WHERE e.session_key IN (SELECT session_key FROM chosen)
-    GROUP BY e.session_key, e.participant_key
+    -- Counts over each participant's reported events, kept by every import in
+    -- participant_counts.
+    SELECT pc.session_key, pc.participant_key, pc.first_event_us AS first_us, pc.joins,
+           pc.join_errors, pc.publish_errors, pc.subscribe_errors,
+           pc.replica_events > 0 AS replica_event, pc.first_join_us, pc.last_event_us
+    FROM participant_counts pc
+    WHERE pc.session_key IN (SELECT session_key FROM chosen)
 ),
 durations AS (
     SELECT participant_key,

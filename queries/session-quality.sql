@@ -36,31 +36,13 @@ chosen AS (
       AND (:until IS NULL OR s.first_event_us < :until)
 ),
 per_participant AS (
-    -- Every participant's counts in one pass over the chosen sessions' events.
-    SELECT e.session_key, e.participant_key,
-           min(e.event_time_us) AS first_us,
-           max(e.event_time_us) AS last_us,
-           sum(e.name = 'JOINED') AS joins,
-           sum(e.name = 'JOIN_ERROR') AS join_errors,
-           sum(e.name = 'PUBLISH_STARTED') AS publishes,
-           sum(e.name = 'PUBLISH_ERROR') AS publish_errors,
-           sum(e.name = 'SUBSCRIBE_STARTED') AS subscribes,
-           sum(e.name = 'SUBSCRIBE_ERROR') AS subscribe_errors,
-           min(CASE WHEN e.name = 'JOINED' THEN e.event_time_us END) AS first_join_us,
-           min(CASE WHEN e.name = 'PUBLISH_STARTED' THEN e.event_time_us END) AS first_publish_us,
-           min(CASE WHEN e.name = 'SUBSCRIBE_STARTED' THEN e.event_time_us END)
-               AS first_subscribe_us,
-           -- (subscriber, publisher) pairs: distinct publishers, a missing remote participant id
-           -- being one more (the blob x'00' never equals a text id).
-           count(DISTINCT CASE WHEN e.name = 'SUBSCRIBE_STARTED'
-                               THEN coalesce(e.remote_participant_id, x'00') END)
-               AS subscribed_pairs,
-           count(DISTINCT CASE WHEN e.name IN ('SUBSCRIBE_STARTED', 'SUBSCRIBE_ERROR')
-                               THEN coalesce(e.remote_participant_id, x'00') END)
-               AS subscribe_pairs
-    FROM reported_events e
-    WHERE e.session_key IN (SELECT session_key FROM chosen)
-    GROUP BY e.session_key, e.participant_key
+    -- Counts over each participant's reported events, kept by every import in
+    -- participant_counts.
+    SELECT pc.session_key, pc.participant_key, pc.joins, pc.join_errors, pc.publishes,
+           pc.publish_errors, pc.subscribes, pc.subscribe_errors, pc.first_join_us,
+           pc.first_publish_us, pc.first_subscribe_us, pc.subscribed_pairs, pc.subscribe_pairs
+    FROM participant_counts pc
+    WHERE pc.session_key IN (SELECT session_key FROM chosen)
 ),
 per_session AS (
     SELECT session_key,

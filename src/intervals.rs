@@ -30,6 +30,8 @@ pub struct EventRow {
     pub new_token: Option<String>,
     /// Content hash: the last tie-break, so the order never depends on import order.
     pub identity: Vec<u8>,
+    /// The event says it comes from a replica.
+    pub replica: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,6 +478,7 @@ mod tests {
             previous_token: None,
             new_token: None,
             identity: key.to_be_bytes().to_vec(),
+            replica: false,
         }
     }
 

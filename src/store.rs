@@ -711,6 +711,69 @@ impl FileWriter<'_> {
         run().map_err(|e| self.err(e))
     }
 
+    /// Keeps the participant's row of `participant_counts` up to date with its reported events.
+    fn store_counts(
+        &self,
+        session_key: i64,
+        participant_key: i64,
+        events: &[EventRow],
+    ) -> rusqlite::Result<()> {
+        let (Some(first), Some(last)) = (
+            events.iter().map(|e| e.time_us).min(),
+            events.iter().map(|e| e.time_us).max(),
+        ) else {
+            self.tx
+                .prepare_cached(include_str!("store/delete_participant_counts.sql"))?
+                .execute([participant_key])?;
+            return Ok(());
+        };
+        let count = |name: &str| events.iter().filter(|e| e.name == name).count() as i64;
+        let first_of = |name: &str| {
+            events
+                .iter()
+                .filter(|e| e.name == name)
+                .map(|e| e.time_us)
+                .min()
+        };
+        let remotes = |names: &[&str]| {
+            events
+                .iter()
+                .filter(|e| names.contains(&e.name.as_str()))
+                .map(|e| e.remote_participant_id.as_deref())
+                .collect::<BTreeSet<_>>()
+                .len() as i64
+        };
+        let replica_events = events
+            .iter()
+            .filter(|e| {
+                e.replica
+                    && !["SUBSCRIBE_STARTED", "SUBSCRIBE_STOPPED", "SUBSCRIBE_ERROR"]
+                        .contains(&e.name.as_str())
+            })
+            .count() as i64;
+        self.tx
+            .prepare_cached(include_str!("store/upsert_participant_counts.sql"))?
+            .execute(params![
+                participant_key,
+                session_key,
+                first,
+                last,
+                count("JOINED"),
+                count("JOIN_ERROR"),
+                count("PUBLISH_STARTED"),
+                count("PUBLISH_ERROR"),
+                count("SUBSCRIBE_STARTED"),
+                count("SUBSCRIBE_ERROR"),
+                first_of("JOINED"),
+                first_of("PUBLISH_STARTED"),
+                first_of("SUBSCRIBE_STARTED"),
+                remotes(&["SUBSCRIBE_STARTED"]),
+                remotes(&["SUBSCRIBE_STARTED", "SUBSCRIBE_ERROR"]),
+                replica_events,
+            ])?;
+        Ok(())
+    }
+
     fn derive_participant(
         &self,
         session_key: i64,
@@ -734,6 +797,7 @@ impl FileWriter<'_> {
                     previous_token: r.get(6)?,
                     new_token: r.get(7)?,
                     identity: r.get(8)?,
+                    replica: r.get(9)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -742,6 +806,7 @@ impl FileWriter<'_> {
             .iter()
             .map(|e| (e.time_us, e.identity.clone()))
             .collect();
+        self.store_counts(session_key, participant_key, &events)?;
         let derived = intervals::derive(events, session_end_us);
 
         self.tx

@@ -14,7 +14,7 @@ SELECT e.participant_key, e.name, e.event_time_us, e.remote_participant_id,
                               coalesce(t.attributes, '{}'), t.expiration_time_us)
             FROM tokens t WHERE t.token_key = e.new_token_key)
        END,
-       e.identity
+       e.identity, e.replica
 FROM events e
 WHERE e.session_key = ?1 AND e.participant_key = ?2 AND e.covered = 0
 ORDER BY e.event_time_us, e.identity
