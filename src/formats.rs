@@ -442,35 +442,18 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 _ => {
                     let column = self.scanner.column_at(start);
                     let reason = format!("invalid JSON: unexpected {}", shown(first));
-                    self.broken_line(start, line, column, reason)?;
+                    self.broken_record(start, line, column, reason, None)?;
                 }
             }
         }
         Ok(())
     }
 
-    /// Hands on the line at `start` (which must be marked or current) as broken, and moves on
-    /// to the next line; after a document, stops the file instead.
-    fn broken_line(
-        &mut self,
-        start: usize,
-        line: usize,
-        column: u64,
-        reason: String,
-    ) -> Result<(), Stop<E>> {
-        self.scanner.mark(start);
-        let from = self.scanner.pos.max(start);
-        self.scanner.skip_line(from)?;
-        let start = self.scanner.unmark();
-        let raw = trim_line_end(self.scanner.bytes(start, self.scanner.pos));
-        hand_on_broken!(self, line, column, reason, raw)
-    }
-
-    /// Hands on the record that begins at `start` (on `line`, which the scanner read past when
-    /// looking for its end) as broken, and resumes where the next record begins: at
-    /// `next_record` when that is known, else at the first later line that begins with `{` or
-    /// `[` (so the lines of a broken pretty-printed record make one reject, and the records
-    /// after it are read).
+    /// Hands on what begins at `start` (on `line`; the scanner may have read past it looking for
+    /// a record's end) as broken, and resumes where the next record begins: at `next_record`
+    /// when that is known, else at the first later line that begins with `{` or `[` (so the
+    /// lines of a broken pretty-printed record make one reject, and the records after it are
+    /// read). After a document, stops the file instead.
     fn broken_record(
         &mut self,
         start: usize,

@@ -116,8 +116,9 @@ impl Store {
         // would evict and re-prepare some of them for every participant.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Without the query planner stability guarantee SQLite re-prepares a statement whose
-        // plan it thinks may depend on a bound value (here: the partial index on EventBridge
-        // ids) each time that value changes, which was a fifth of an import's time.
+        // plan it thinks may depend on a bound value each time that value changes: the profile
+        // showed the per-participant statements re-prepared at every participant, a fifth of
+        // an import's time.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
             .map_err(|e| db_error(path, e))?;
         let mut store = Store {
@@ -147,8 +148,8 @@ impl Store {
 
     fn prepare_for_writing(&mut self, busy_timeout: Duration) -> Result<Vec<MigrationInfo>> {
         let found = self.checked_version()?;
-        // WAL lets reports and `sqlite3` read while a nightly import writes. A file's import is
-        // one transaction: a 16 MiB page cache (SQLite's default is 2 MiB) keeps its hot pages
+        // WAL lets reports and `sqlite3` read while a nightly import writes. An import's batch
+        // of files is one transaction: a 16 MiB page cache (SQLite's default is 2 MiB) keeps its hot pages
         // from spilling to the WAL and being read back; more bought nothing in the benchmark,
         // and cost memory.
         self.set_pragmas(
@@ -264,7 +265,8 @@ impl Store {
                     .collect::<rusqlite::Result<_>>()
             })
             .map_err(|e| db_error(&self.path, e))?;
-        let ours = embedded::migrations::runner().get_migrations().to_vec();
+        let runner = embedded::migrations::runner();
+        let ours = runner.get_migrations();
         let foreign = applied.iter().any(|(version, name)| {
             ours.iter()
                 .find(|m| i64::from(m.version()) == *version)
