@@ -149,9 +149,9 @@ impl Store {
     fn prepare_for_writing(&mut self, busy_timeout: Duration) -> Result<Vec<MigrationInfo>> {
         let found = self.checked_version()?;
         // WAL lets reports and `sqlite3` read while a nightly import writes. An import's batch
-        // of files is one transaction: a 16 MiB page cache (SQLite's default is 2 MiB) keeps its hot pages
-        // from spilling to the WAL and being read back; more bought nothing in the benchmark,
-        // and cost memory.
+        // of files is one transaction: a 16 MiB page cache (SQLite's default is 2 MiB) keeps
+        // its hot pages from spilling to the WAL and being read back; more bought nothing in
+        // the benchmark, and cost memory.
         self.set_pragmas(
             busy_timeout,
             &[
