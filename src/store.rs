@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{named_params, params, Connection, OpenFlags, OptionalExtension, Savepoint};
+use rusqlite::{named_params, params, Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, Result};
 use crate::intervals::{self, EventRow};
@@ -318,8 +318,11 @@ impl Store {
             .map_err(|e| db_error(&self.path, e))
     }
 
-    /// Starts one file's import, in a savepoint of the open batch (opening one if none is):
-    /// everything the file writes is kept together or not at all.
+    /// Starts one file's import. The first file of a batch opens the write transaction, and
+    /// failing rolls it back; a later one gets a savepoint of its own. Either way everything
+    /// the file writes is kept together or not at all. The first file needs no savepoint, and
+    /// that matters for a large one: a savepoint copies every page it changes to a journal
+    /// first, which the profile put at a tenth of a fresh import.
     pub fn begin_file(
         &mut self,
         file: &str,
@@ -327,13 +330,28 @@ impl Store {
         context: &str,
     ) -> Result<FileWriter<'_>> {
         let path = self.path.clone();
-        if self.conn.is_autocommit() {
-            self.conn
-                .execute_batch("BEGIN IMMEDIATE")
-                .map_err(|e| db_error(&path, e))?;
-        }
-        let tx = self.conn.savepoint().map_err(|e| db_error(&path, e))?;
-        tx.prepare_cached(include_str!("store/insert_import.sql"))
+        let undo = if self.conn.is_autocommit() {
+            Undo::Transaction
+        } else {
+            Undo::Savepoint
+        };
+        self.conn
+            .execute_batch(undo.begin())
+            .map_err(|e| db_error(&path, e))?;
+        let mut writer = FileWriter {
+            conn: &self.conn,
+            undo: Some(undo),
+            path,
+            import_key: 0,
+            content_sha256: content_sha256.to_string(),
+            stages: HashMap::new(),
+            sessions: HashMap::new(),
+            participants: HashMap::new(),
+            touched: BTreeMap::new(),
+        };
+        writer
+            .conn
+            .prepare_cached(include_str!("store/insert_import.sql"))
             .and_then(|mut s| {
                 s.execute(named_params! {
                     ":path": file,
@@ -343,18 +361,14 @@ impl Store {
                     ":stagelog_version": env!("CARGO_PKG_VERSION"),
                 })
             })
-            .map_err(|e| db_error(&path, e))?;
-        let import_key = tx.last_insert_rowid();
-        Ok(FileWriter {
-            tx,
-            path,
-            import_key,
-            content_sha256: content_sha256.to_string(),
-            stages: HashMap::new(),
-            sessions: HashMap::new(),
-            participants: HashMap::new(),
-            touched: BTreeMap::new(),
-        })
+            .map_err(|e| writer.err(e))?;
+        writer.import_key = writer.conn.last_insert_rowid();
+        Ok(writer)
+    }
+
+    /// True while files imported since the last [`Store::commit_batch`] wait to be committed.
+    pub fn in_batch(&self) -> bool {
+        !self.conn.is_autocommit()
     }
 }
 
@@ -395,10 +409,45 @@ impl std::ops::AddAssign for Counts {
     }
 }
 
-/// The open savepoint of one file. Dropping it without [`FileWriter::commit`] rolls back
+/// How a file's writes are undone when it fails.
+#[derive(Debug, Clone, Copy)]
+enum Undo {
+    /// The file opened the batch's transaction: rolling that back leaves nothing else out.
+    Transaction,
+    /// The file joined an open batch.
+    Savepoint,
+}
+
+impl Undo {
+    fn begin(self) -> &'static str {
+        match self {
+            Undo::Transaction => "BEGIN IMMEDIATE",
+            Undo::Savepoint => "SAVEPOINT file",
+        }
+    }
+
+    /// Keeps the file's writes in the batch.
+    fn keep(self) -> &'static str {
+        match self {
+            Undo::Transaction => "",
+            Undo::Savepoint => "RELEASE file",
+        }
+    }
+
+    fn roll_back(self) -> &'static str {
+        match self {
+            Undo::Transaction => "ROLLBACK",
+            Undo::Savepoint => "ROLLBACK TO file; RELEASE file",
+        }
+    }
+}
+
+/// One file's writes, in the open batch. Dropping it without [`FileWriter::commit`] rolls back
 /// everything the file wrote.
 pub struct FileWriter<'c> {
-    tx: Savepoint<'c>,
+    conn: &'c Connection,
+    /// `None` once the file's writes are kept.
+    undo: Option<Undo>,
     path: PathBuf,
     import_key: i64,
     content_sha256: String,
@@ -410,6 +459,16 @@ pub struct FileWriter<'c> {
     /// Sessions this file changed, with the participants that got new events: only those are
     /// re-derived, so importing a session's pages one file at a time stays linear.
     touched: BTreeMap<i64, BTreeSet<i64>>,
+}
+
+impl Drop for FileWriter<'_> {
+    fn drop(&mut self) {
+        if let Some(undo) = self.undo {
+            // Nothing better can be done with a failed rollback: SQLite then rolls the whole
+            // transaction back, which is safe too, and the file is reported failed already.
+            let _ = self.conn.execute_batch(undo.roll_back());
+        }
+    }
 }
 
 impl FileWriter<'_> {
@@ -466,7 +525,7 @@ impl FileWriter<'_> {
     }
 
     fn key_of(&self, sql: &str, params: impl rusqlite::Params) -> Result<i64> {
-        self.tx
+        self.conn
             .prepare_cached(sql)
             .and_then(|mut s| s.query_row(params, |r| r.get(0)))
             .map_err(|e| self.err(e))
@@ -495,7 +554,7 @@ impl FileWriter<'_> {
         let previous = self.token_key(&e.previous_token)?;
         let new = self.token_key(&e.new_token)?;
         let inserted = self
-            .tx
+            .conn
             .prepare_cached(include_str!("store/insert_event.sql"))
             .and_then(|mut s| {
                 s.execute(params![
@@ -519,7 +578,7 @@ impl FileWriter<'_> {
             })
             .map_err(|err| self.err(err))?;
         if let Some(user_id) = &e.user_id {
-            self.tx
+            self.conn
                 .prepare_cached(include_str!("store/fill_user_id.sql"))
                 .and_then(|mut s| s.execute(params![participant_key, user_id]))
                 .map_err(|err| self.err(err))?;
@@ -536,7 +595,7 @@ impl FileWriter<'_> {
     /// Stores a recording state change; false when its envelope id is already stored.
     pub fn insert_recording(&mut self, r: &Recording) -> Result<bool> {
         let session_key = self.session_key(&r.stage_arn, &r.session_id)?;
-        self.tx
+        self.conn
             .prepare_cached(include_str!("store/insert_recording.sql"))
             .and_then(|mut s| {
                 s.execute(params![
@@ -561,7 +620,7 @@ impl FileWriter<'_> {
             Some(arn) => Some(self.stage_key(arn)?),
             None => None,
         };
-        self.tx
+        self.conn
             .prepare_cached(include_str!("store/insert_composition.sql"))
             .and_then(|mut s| {
                 s.execute(params![
@@ -582,7 +641,7 @@ impl FileWriter<'_> {
     pub fn merge_session(&mut self, s: &Session) -> Result<()> {
         let session_key = self.session_key(&s.stage_arn, &s.session_id)?;
         let changed = self
-            .tx
+            .conn
             .prepare_cached(include_str!("store/merge_session.sql"))
             .and_then(|mut st| st.execute(params![session_key, s.start_time_us, s.end_time_us]))
             .map_err(|e| self.err(e))?;
@@ -596,7 +655,7 @@ impl FileWriter<'_> {
     pub fn merge_participant(&mut self, p: &Participant) -> Result<()> {
         let session_key = self.session_key(&p.stage_arn, &p.session_id)?;
         let participant_key = self.participant_key(session_key, &p.participant_id)?;
-        self.tx
+        self.conn
             .prepare_cached(include_str!("store/merge_participant.sql"))
             .and_then(|mut st| {
                 st.execute(named_params! {
@@ -634,14 +693,14 @@ impl FileWriter<'_> {
     pub fn note_page_token(&self, list: &str, token: &str) -> Result<Option<String>> {
         let run = || -> rusqlite::Result<Option<String>> {
             let seen = self
-                .tx
+                .conn
                 .prepare_cached(include_str!("store/page_token_seen.sql"))?
                 .query_row(
                     params![token, list, self.import_key, self.content_sha256],
                     |r| r.get(0),
                 )
                 .optional()?;
-            self.tx
+            self.conn
                 .prepare_cached(include_str!("store/insert_page_token.sql"))?
                 .execute(params![self.import_key, list, token])?;
             Ok(seen)
@@ -650,7 +709,7 @@ impl FileWriter<'_> {
     }
 
     pub fn reject(&self, r: &Reject) -> Result<()> {
-        self.tx
+        self.conn
             .prepare_cached(include_str!("store/insert_reject.sql"))
             .and_then(|mut s| s.execute(params![self.import_key, r.position, r.reason, r.raw]))
             .map_err(|e| self.err(e))?;
@@ -659,8 +718,8 @@ impl FileWriter<'_> {
 
     /// Records the figures, re-derives the touched sessions and keeps the file's writes in the
     /// batch ([`Store::commit_batch`] commits them).
-    pub fn commit(self, counts: &Counts, format: &str, warnings: usize) -> Result<()> {
-        self.tx
+    pub fn commit(mut self, counts: &Counts, format: &str, warnings: usize) -> Result<()> {
+        self.conn
             .prepare_cached(include_str!("store/finish_import.sql"))
             .and_then(|mut s| {
                 s.execute(named_params! {
@@ -682,8 +741,12 @@ impl FileWriter<'_> {
         for (&session_key, participants) in &self.touched {
             self.derive(session_key, participants)?;
         }
-        let path = self.path;
-        self.tx.commit().map_err(|e| db_error(&path, e))
+        if let Some(undo) = self.undo.take() {
+            self.conn
+                .execute_batch(undo.keep())
+                .map_err(|e| db_error(&self.path, e))?;
+        }
+        Ok(())
     }
 
     /// Recomputes the intervals of the given participants from all their stored events, one
@@ -694,18 +757,18 @@ impl FileWriter<'_> {
         let run = || -> rusqlite::Result<()> {
             // Coverage first: covered events neither move the session end nor make intervals.
             for &participant_key in participants {
-                self.tx
+                self.conn
                     .prepare_cached(include_str!("store/set_covered.sql"))?
                     .execute([session_key, participant_key])?;
             }
             let end: i64 = self
-                .tx
+                .conn
                 .prepare_cached(include_str!("store/session_span.sql"))?
                 .query_row([session_key], |r| r.get(0))?;
             for &participant_key in participants {
                 self.derive_participant(session_key, participant_key, end)?;
             }
-            self.tx
+            self.conn
                 .prepare_cached(include_str!("store/move_session_end.sql"))?
                 .execute([session_key, end])?;
             Ok(())
@@ -724,7 +787,7 @@ impl FileWriter<'_> {
             events.iter().map(|e| e.time_us).min(),
             events.iter().map(|e| e.time_us).max(),
         ) else {
-            self.tx
+            self.conn
                 .prepare_cached(include_str!("store/delete_participant_counts.sql"))?
                 .execute([participant_key])?;
             return Ok(());
@@ -753,7 +816,7 @@ impl FileWriter<'_> {
                         .contains(&e.name.as_str())
             })
             .count() as i64;
-        self.tx
+        self.conn
             .prepare_cached(include_str!("store/upsert_participant_counts.sql"))?
             .execute(params![
                 participant_key,
@@ -784,7 +847,7 @@ impl FileWriter<'_> {
     ) -> rusqlite::Result<()> {
         let mut position = 0;
         let events = self
-            .tx
+            .conn
             .prepare_cached(include_str!("store/participant_events.sql"))?
             .query_map([session_key, participant_key], |r| {
                 position += 1;
@@ -811,14 +874,14 @@ impl FileWriter<'_> {
         self.store_counts(session_key, participant_key, &events)?;
         let derived = intervals::derive(events, session_end_us);
 
-        self.tx
+        self.conn
             .prepare_cached(include_str!("store/clear_intervals.sql"))?
             .execute([session_key, participant_key])?;
-        self.tx
+        self.conn
             .prepare_cached(include_str!("store/clear_replications.sql"))?
             .execute([session_key, participant_key])?;
         let mut insert = self
-            .tx
+            .conn
             .prepare_cached(include_str!("store/insert_interval.sql"))?;
         for i in &derived.intervals {
             insert.execute(params![
@@ -836,7 +899,7 @@ impl FileWriter<'_> {
             ])?;
         }
         let mut insert = self
-            .tx
+            .conn
             .prepare_cached(include_str!("store/insert_replication.sql"))?;
         for r in &derived.replications {
             insert.execute(params![
@@ -849,7 +912,7 @@ impl FileWriter<'_> {
             ])?;
         }
         let mut order = self
-            .tx
+            .conn
             .prepare_cached(include_str!("store/set_event_order.sql"))?;
         for a in &derived.applied {
             let (time_us, identity) = &primary_keys[a.event_key as usize];

@@ -175,6 +175,12 @@ pub fn import_all(
     let mut uncommitted = Uncommitted::default();
     for job in jobs {
         files += 1;
+        if let Ok((source, _)) = &job {
+            // A large file starts a batch of its own, so that it needs no savepoint.
+            if source.size >= SMALL_FILE && store.in_batch() {
+                failed += uncommitted.commit(store, &progress);
+            }
+        }
         let outcome = job.and_then(|(source, flags)| {
             let outcome = import_file(store, &source, &flags, options, &mut progress);
             progress.file_done(source.size);

@@ -1095,36 +1095,70 @@ fn report_list_names_every_report() {
 
 #[test]
 fn a_broken_response_document_fails_alone_and_leaves_nothing_behind() {
-    let s = Stagelog::new();
-    let assert = s
-        .import(
-            &[],
-            &[
-                "edge/ok-1.ndjson",
-                "edge/broken-page.cli-v2.json",
-                "edge/ok-2.ndjson",
-            ],
-        )
-        .code(1);
-    let stderr = stderr_of(&assert);
-    // The comma missing after the first event: line 10 of the page, column 9 (8 spaces first).
-    assert!(
-        stderr.contains("broken-page.cli-v2.json")
-            && stderr.contains("line 10")
-            && stderr.contains("column 9"),
-        "{stderr}"
+    // First in a run the file opens the batch's transaction; later it has a savepoint in it.
+    let broken = "edge/broken-page.cli-v2.json";
+    for files in [
+        ["edge/ok-1.ndjson", broken, "edge/ok-2.ndjson"],
+        [broken, "edge/ok-1.ndjson", "edge/ok-2.ndjson"],
+    ] {
+        let s = Stagelog::new();
+        let assert = s.import(&[], &files).code(1);
+        let stderr = stderr_of(&assert);
+        // The comma missing after the first event: line 10 of the page, column 9 (8 spaces
+        // first).
+        assert!(
+            stderr.contains("broken-page.cli-v2.json")
+                && stderr.contains("line 10")
+                && stderr.contains("column 9"),
+            "{stderr}"
+        );
+        // Its valid first event was not kept, nor a session, nor an import row; the files
+        // around it imported (Noah 2 events, Olga 1).
+        let in_session = |table: &str, session: &str| {
+            s.count(&format!("{table} WHERE session_id = '{session}'"))
+        };
+        assert_eq!(in_session("event_list", "st-S7broken00007"), 0);
+        assert_eq!(in_session("session_list", "st-S7broken00007"), 0);
+        assert_eq!(
+            s.count("imports WHERE path LIKE '%broken-page.cli-v2.json'"),
+            0
+        );
+        assert_eq!(in_session("event_list", "st-S8okay0000008"), 3);
+        assert_eq!(s.count("imports"), 2);
+    }
+}
+
+#[test]
+fn a_large_broken_document_after_small_files_fails_alone() {
+    // Over 256 KiB, so read on a thread of its own and imported outside the small files' batch.
+    let event = r#"{"name": "JOINED", "participantId": "Mia000000012", "eventTime": "2026-03-05T07:00:00+00:00"}"#;
+    let events = vec![event; 4000].join(",\n");
+    let text = format!(
+        r#"{{"stageArn": "arn:aws:ivs:eu-west-1:444455556666:stage/StgC0000cccc",
+            "sessionId": "st-S7broken00007", "events": [{events}"#
     );
-    // Its valid first event was not kept, nor a session, nor an import row; the files around
-    // it imported (Noah 2 events, Olga 1).
-    let in_session =
-        |table: &str, session: &str| s.count(&format!("{table} WHERE session_id = '{session}'"));
-    assert_eq!(in_session("event_list", "st-S7broken00007"), 0);
-    assert_eq!(in_session("session_list", "st-S7broken00007"), 0);
+    assert!(text.len() > 256 * 1024);
+    let s = Stagelog::new();
+    let big = s.dir.path().join("big-broken.cli-v2.json");
+    std::fs::write(&big, text).unwrap();
+    let (ok_1, ok_2) = (fixture("edge/ok-1.ndjson"), fixture("edge/ok-2.ndjson"));
+    let assert = s
+        .run(&["import", &ok_1, big.to_str().unwrap(), &ok_2])
+        .code(1);
+    assert!(
+        stderr_of(&assert).contains("big-broken.cli-v2.json"),
+        "{}",
+        stderr_of(&assert)
+    );
     assert_eq!(
-        s.count("imports WHERE path LIKE '%broken-page.cli-v2.json'"),
+        s.count("event_list WHERE session_id = 'st-S7broken00007'"),
         0
     );
-    assert_eq!(in_session("event_list", "st-S8okay0000008"), 3);
+    assert_eq!(
+        s.count("event_list WHERE session_id = 'st-S8okay0000008'"),
+        3
+    );
+    assert_eq!(s.count("imports"), 2);
 }
 
 #[test]
