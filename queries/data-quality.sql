@@ -42,56 +42,38 @@ chosen AS (
       AND (:since IS NULL OR s.first_event_us >= :since)
       AND (:until IS NULL OR s.first_event_us < :until)
 ),
-all_participants AS (
-    -- Every participant's event checks in one pass over the chosen sessions' events (covered
-    -- ones included, for covered_eventbridge_events; every other count takes reported events
-    -- only).
-    SELECT e.session_key, e.participant_key,
-           min(CASE WHEN e.covered = 0 THEN e.event_time_us END) AS first_us,
-           sum(e.covered = 0) AS reported,
-           sum(e.covered <> 0) AS covered,
-           sum(e.covered = 0 AND e.source = 'api') AS api,
-           sum(e.covered = 0 AND e.effect = 'orphan stop') AS orphan_stops,
-           sum(e.covered = 0 AND e.effect = 'ignored start') AS ignored_starts,
-           sum(e.covered = 0 AND (e.event_time_us < s.start_time_us
-                                  OR e.event_time_us > s.end_time_us)) AS outside,
-           sum(e.covered = 0 AND e.name NOT IN (
-                   'JOINED', 'LEFT', 'PUBLISH_STARTED', 'PUBLISH_STOPPED', 'SUBSCRIBE_STARTED',
-                   'SUBSCRIBE_STOPPED', 'JOIN_ERROR', 'PUBLISH_ERROR', 'SUBSCRIBE_ERROR',
-                   'REPLICATION_STARTED', 'REPLICATION_STOPPED', 'TOKEN_EXCHANGED'))
-               AS unknown_names,
-           sum(e.covered = 0 AND e.error_code NOT IN (
-                   'INSUFFICIENT_CAPABILITIES', 'QUOTA_EXCEEDED', 'PUBLISHER_NOT_FOUND',
-                   'BITRATE_EXCEEDED', 'RESOLUTION_EXCEEDED', 'STREAM_DURATION_EXCEEDED',
-                   'INVALID_AUDIO_CODEC', 'INVALID_VIDEO_CODEC', 'INVALID_INPUT',
-                   'B_FRAME_PRESENT', 'INVALID_PROTOCOL', 'INVALID_STREAM_KEY',
-                   'REUSE_OF_STREAM_KEY', 'INTERNAL_SERVER_EXCEPTION')) AS unknown_codes
-    FROM events e
+per_participant AS (
+    -- Every participant's checks, kept by every import in participant_counts; only the events
+    -- outside the session record are counted here, and only for participants whose first or last
+    -- reported event lies outside it (by the primary key: the outside events alone are read).
+    SELECT pc.session_key, pc.participant_key, pc.api_events AS api,
+           pc.covered_events AS covered, pc.orphan_stops, pc.ignored_starts,
+           pc.unknown_names, pc.unknown_error_codes AS unknown_codes,
+           pc.closed_at_session_end AS closed_at_end,
+           CASE WHEN pc.first_event_us < s.start_time_us OR pc.last_event_us > s.end_time_us
+                THEN (SELECT count(*) FROM events e
+                      WHERE e.session_key = pc.session_key
+                        AND e.participant_key = pc.participant_key
+                        AND e.event_time_us < s.start_time_us AND e.covered = 0)
+                   + (SELECT count(*) FROM events e
+                      WHERE e.session_key = pc.session_key
+                        AND e.participant_key = pc.participant_key
+                        -- Those before the start, counted above, are not counted again.
+                        AND e.event_time_us > max(s.end_time_us,
+                                                  coalesce(s.start_time_us - 1, s.end_time_us))
+                        AND e.covered = 0)
+                ELSE 0 END AS outside,
+           c.session_id || '/' || p.participant_id AS who
+    FROM participant_counts pc
+    JOIN chosen c USING (session_key)
     JOIN sessions s USING (session_key)
-    WHERE e.session_key IN (SELECT session_key FROM chosen)
-    GROUP BY e.session_key, e.participant_key
+    JOIN participants p USING (participant_key)
 ),
 session_sources AS (
     -- Whether a session has any ListParticipantEvents data among its reported events.
     SELECT session_key, max(api > 0) AS has_api
-    FROM all_participants
-    WHERE reported > 0
+    FROM per_participant
     GROUP BY session_key
-),
-closed_at_end AS (
-    SELECT participant_key, count(*) AS intervals
-    FROM intervals
-    WHERE intervals.session_key IN (SELECT session_key FROM chosen)
-      AND closed_by = 'session_end'
-    GROUP BY participant_key
-),
-per_participant AS (
-    SELECT a.*, coalesce(i.intervals, 0) AS closed_at_end,
-           c.session_id || '/' || p.participant_id AS who
-    FROM all_participants a
-    JOIN chosen c USING (session_key)
-    JOIN participants p USING (participant_key)
-    LEFT JOIN closed_at_end i USING (participant_key)
 ),
 considered_imports AS (
     SELECT i.import_key, i.path, i.records_duplicate, i.warnings
@@ -131,8 +113,8 @@ checks (ord, "check", count, example) AS (
     SELECT 8, 'eventbridge_only_sessions', count(*), min(session_id)
     FROM chosen JOIN session_sources USING (session_key) WHERE NOT has_api
     UNION ALL
-    SELECT 9, 'eventbridge_only_participants', sum(reported > 0 AND api = 0),
-           min(CASE WHEN reported > 0 AND api = 0 THEN who END)
+    SELECT 9, 'eventbridge_only_participants', sum(api = 0),
+           min(CASE WHEN api = 0 THEN who END)
     FROM per_participant
     UNION ALL
     SELECT 10, 'covered_eventbridge_events', sum(covered), min(CASE WHEN covered > 0 THEN who END)

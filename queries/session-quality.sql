@@ -16,7 +16,7 @@
 -- peak_participants / peak_publishers: the most connected / publishing intervals, taken as
 -- [start, end), that share one instant; zero-length intervals never count and an interval ending
 -- at the instant another starts does not overlap it (a sweep that takes ends before starts);
--- 0 when the session has no such interval. p90_time_to_publish_s: the nearest-rank 90th
+-- 0 when the session has no such interval. Every import keeps them in `sessions`. p90_time_to_publish_s: the nearest-rank 90th
 -- percentile (the ceil(0.9 n)-th smallest) of the values median_time_to_publish_s takes the
 -- median of. median_time_to_subscribe_s: per participant, first SUBSCRIBE_STARTED - first
 -- JOINED where the JOINED is not later; the median as for publishing. clean: 1 when the session
@@ -26,7 +26,8 @@ chosen AS (
     -- Sessions by the span of their reported events, which every import keeps in `sessions`:
     -- the events of the sessions not chosen are never read.
     SELECT s.session_key, st.stage_arn, s.session_id,
-           s.first_event_us AS first_us, s.last_event_us AS last_us
+           s.first_event_us AS first_us, s.last_event_us AS last_us,
+           s.peak_participants, s.peak_publishers
     FROM sessions s
     JOIN stages st USING (stage_key)
     WHERE s.first_event_us IS NOT NULL
@@ -99,32 +100,6 @@ median_time_to_subscribe AS (
     WHERE k IN ((n + 1) / 2, (n + 2) / 2)
     GROUP BY session_key
 ),
-sweep AS (
-    -- +1 at each start and -1 at each end of every connected / publishing interval of non-zero
-    -- length; at one instant ends sort before starts, so [a, b) and [b, c) never overlap.
-    SELECT session_key, kind, started_at_us AS t, 1 AS d
-    FROM intervals
-    WHERE intervals.session_key IN (SELECT session_key FROM chosen)
-      AND kind IN ('connected', 'publishing') AND stopped_at_us > started_at_us
-    UNION ALL
-    SELECT session_key, kind, stopped_at_us AS t, -1 AS d
-    FROM intervals
-    WHERE intervals.session_key IN (SELECT session_key FROM chosen)
-      AND kind IN ('connected', 'publishing') AND stopped_at_us > started_at_us
-),
-running AS (
-    SELECT session_key, kind,
-           sum(d) OVER (PARTITION BY session_key, kind ORDER BY t, d
-                        ROWS UNBOUNDED PRECEDING) AS open_now
-    FROM sweep
-),
-peaks AS (
-    SELECT session_key,
-           max(CASE kind WHEN 'connected' THEN open_now END) AS participants,
-           max(CASE kind WHEN 'publishing' THEN open_now END) AS publishers
-    FROM running
-    GROUP BY session_key
-),
 durations AS (
     SELECT session_key,
            sum(CASE kind WHEN 'connected' THEN stopped_at_us - started_at_us END) AS connected_us,
@@ -161,8 +136,8 @@ SELECT
         AS publish_success_rate,
     round(10000.0 * p.subscribed_pairs / nullif(p.subscribe_pairs, 0)) / 10000.0
         AS subscribe_success_rate,
-    coalesce(pk.participants, 0) AS peak_participants,
-    coalesce(pk.publishers, 0) AS peak_publishers,
+    c.peak_participants,
+    c.peak_publishers,
     round(p90.us / 1000.0) / 1000.0 AS p90_time_to_publish_s,
     round(ms.us / 1000.0) / 1000.0 AS median_time_to_subscribe_s,
     CASE WHEN p.joins > 0 AND p.join_errors + p.publish_errors + p.subscribe_errors = 0
@@ -173,5 +148,4 @@ LEFT JOIN durations d USING (session_key)
 LEFT JOIN median_time_to_publish m USING (session_key)
 LEFT JOIN p90_time_to_publish p90 USING (session_key)
 LEFT JOIN median_time_to_subscribe ms USING (session_key)
-LEFT JOIN peaks pk USING (session_key)
 ORDER BY c.first_us, c.stage_arn, c.session_id;

@@ -133,6 +133,26 @@ fn is_stop(name: &str) -> bool {
     )
 }
 
+/// The most of `spans` (each `[start, stop)`) that share one instant: a zero-length span never
+/// counts, and a span that stops at the instant another starts does not overlap it.
+pub fn peak(spans: impl IntoIterator<Item = (i64, i64)>) -> i64 {
+    let mut edges: Vec<(i64, i64)> = spans
+        .into_iter()
+        .filter(|(start, stop)| stop > start)
+        .flat_map(|(start, stop)| [(start, 1), (stop, -1)])
+        .collect();
+    // At one instant the -1 of a stop sorts before the +1 of a start.
+    edges.sort_unstable();
+    edges
+        .iter()
+        .scan(0, |open, &(_, change)| {
+            *open += change;
+            Some(*open)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// Derives the intervals of the participants whose events are given (all of each one's events,
 /// in any order). `session_end_us` is the later of the session's last event and its recorded end.
 pub fn derive(mut events: Vec<EventRow>, session_end_us: i64) -> Derived {
@@ -458,6 +478,18 @@ fn replication_target(event: &EventRow) -> (Option<String>, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peak_takes_spans_as_half_open_and_ignores_empty_ones() {
+        assert_eq!(peak([]), 0);
+        assert_eq!(peak([(5, 5)]), 0);
+        // Back to back: never two at once.
+        assert_eq!(peak([(0, 10), (10, 20), (20, 30)]), 1);
+        // (0, 10) and (5, 15) share [5, 10); (5, 15) and (9, 12) and (0, 10) share [9, 10).
+        assert_eq!(peak([(9, 12), (0, 10), (5, 15), (15, 15)]), 3);
+        // A zero-length span inside another adds nothing.
+        assert_eq!(peak([(0, 10), (4, 4)]), 1);
+    }
 
     const S: i64 = 1_000_000;
 

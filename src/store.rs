@@ -9,9 +9,10 @@ use rusqlite::config::DbConfig;
 use rusqlite::{named_params, params, Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, Result};
-use crate::intervals::{self, EventRow};
+use crate::intervals::{self, Derived, EventRow};
 use crate::normalize::{
     Composition, Event, Participant, Recording, Reject, Session, Token, Unknowns,
+    KNOWN_ERROR_CODES, KNOWN_EVENT_NAMES,
 };
 
 mod embedded {
@@ -751,8 +752,8 @@ impl FileWriter<'_> {
 
     /// Recomputes the intervals of the given participants from all their stored events, one
     /// participant at a time (memory stays flat), then moves the session's still-open intervals
-    /// to its (possibly later) end: a later import that adds events to one participant, or a
-    /// later end time, can change the others' figures.
+    /// to its (possibly later) end and takes its peaks again: a later import that adds events to
+    /// one participant, or a later end time, can change the others' figures.
     fn derive(&self, session_key: i64, participants: &BTreeSet<i64>) -> Result<()> {
         let run = || -> rusqlite::Result<()> {
             // Coverage first: covered events neither move the session end nor make intervals.
@@ -771,70 +772,31 @@ impl FileWriter<'_> {
             self.conn
                 .prepare_cached(include_str!("store/move_session_end.sql"))?
                 .execute([session_key, end])?;
-            Ok(())
+            self.store_peaks(session_key)
         };
         run().map_err(|e| self.err(e))
     }
 
-    /// Keeps the participant's row of `participant_counts` up to date with its reported events.
-    fn store_counts(
-        &self,
-        session_key: i64,
-        participant_key: i64,
-        events: &[EventRow],
-    ) -> rusqlite::Result<()> {
-        let (Some(first), Some(last)) = (
-            events.iter().map(|e| e.time_us).min(),
-            events.iter().map(|e| e.time_us).max(),
-        ) else {
-            self.conn
-                .prepare_cached(include_str!("store/delete_participant_counts.sql"))?
-                .execute([participant_key])?;
-            return Ok(());
-        };
-        let count = |name: &str| events.iter().filter(|e| e.name == name).count() as i64;
-        let first_of = |name: &str| {
-            events
-                .iter()
-                .filter(|e| e.name == name)
-                .map(|e| e.time_us)
-                .min()
-        };
-        let remotes = |names: &[&str]| {
-            events
-                .iter()
-                .filter(|e| names.contains(&e.name.as_str()))
-                .map(|e| e.remote_participant_id.as_deref())
-                .collect::<BTreeSet<_>>()
-                .len() as i64
-        };
-        let replica_events = events
-            .iter()
-            .filter(|e| {
-                e.replica
-                    && !["SUBSCRIBE_STARTED", "SUBSCRIBE_STOPPED", "SUBSCRIBE_ERROR"]
-                        .contains(&e.name.as_str())
-            })
-            .count() as i64;
+    /// Keeps the session's peak numbers of connected and of publishing intervals.
+    fn store_peaks(&self, session_key: i64) -> rusqlite::Result<()> {
+        let (mut connected, mut publishing) = (Vec::new(), Vec::new());
+        let mut statement = self
+            .conn
+            .prepare_cached(include_str!("store/session_intervals.sql"))?;
+        let mut rows = statement.query([session_key])?;
+        while let Some(r) = rows.next()? {
+            let span = (r.get(1)?, r.get(2)?);
+            match r.get_ref(0)?.as_str()? {
+                "connected" => connected.push(span),
+                _ => publishing.push(span),
+            }
+        }
         self.conn
-            .prepare_cached(include_str!("store/upsert_participant_counts.sql"))?
-            .execute(params![
-                participant_key,
+            .prepare_cached(include_str!("store/set_session_peaks.sql"))?
+            .execute([
                 session_key,
-                first,
-                last,
-                count("JOINED"),
-                count("JOIN_ERROR"),
-                count("PUBLISH_STARTED"),
-                count("PUBLISH_ERROR"),
-                count("SUBSCRIBE_STARTED"),
-                count("SUBSCRIBE_ERROR"),
-                first_of("JOINED"),
-                first_of("PUBLISH_STARTED"),
-                first_of("SUBSCRIBE_STARTED"),
-                remotes(&["SUBSCRIBE_STARTED"]),
-                remotes(&["SUBSCRIBE_STARTED", "SUBSCRIBE_ERROR"]),
-                replica_events,
+                intervals::peak(connected),
+                intervals::peak(publishing),
             ])?;
         Ok(())
     }
@@ -845,34 +807,45 @@ impl FileWriter<'_> {
         participant_key: i64,
         session_end_us: i64,
     ) -> rusqlite::Result<()> {
-        let mut position = 0;
-        let events = self
+        let mut counts = ParticipantCounts::default();
+        let mut events = Vec::new();
+        let mut statement = self
             .conn
-            .prepare_cached(include_str!("store/participant_events.sql"))?
-            .query_map([session_key, participant_key], |r| {
-                position += 1;
-                Ok(EventRow {
-                    event_key: position - 1,
-                    participant_key: r.get(0)?,
-                    name: r.get(1)?,
-                    time_us: r.get(2)?,
-                    remote_participant_id: r.get(3)?,
-                    destination_stage_arn: r.get(4)?,
-                    destination_session_id: r.get(5)?,
-                    previous_token: r.get(6)?,
-                    new_token: r.get(7)?,
-                    identity: r.get(8)?,
-                    replica: r.get(9)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .prepare_cached(include_str!("store/participant_events.sql"))?;
+        let mut rows = statement.query([session_key, participant_key])?;
+        while let Some(r) = rows.next()? {
+            if r.get(10)? {
+                counts.covered_events += 1;
+                continue;
+            }
+            counts.api_events += i64::from(r.get::<_, bool>(11)?);
+            let error_code = r.get_ref(12)?.as_str_or_null()?;
+            counts.unknown_error_codes +=
+                i64::from(error_code.is_some_and(|c| !KNOWN_ERROR_CODES.contains(&c)));
+            events.push(EventRow {
+                event_key: events.len() as i64,
+                participant_key: r.get(0)?,
+                name: r.get(1)?,
+                time_us: r.get(2)?,
+                remote_participant_id: r.get(3)?,
+                destination_stage_arn: r.get(4)?,
+                destination_session_id: r.get(5)?,
+                previous_token: r.get(6)?,
+                new_token: r.get(7)?,
+                identity: r.get(8)?,
+                replica: r.get(9)?,
+            });
+        }
+        drop(rows);
+        counts.count_events(&events);
         // The primary key of each event, to write back what the rules derived.
         let primary_keys: Vec<(i64, Vec<u8>)> = events
             .iter()
             .map(|e| (e.time_us, e.identity.clone()))
             .collect();
-        self.store_counts(session_key, participant_key, &events)?;
         let derived = intervals::derive(events, session_end_us);
+        counts.count_derived(&derived);
+        self.store_counts(session_key, participant_key, &counts)?;
 
         self.conn
             .prepare_cached(include_str!("store/clear_intervals.sql"))?
@@ -929,5 +902,139 @@ impl FileWriter<'_> {
             ])?;
         }
         Ok(())
+    }
+    /// Keeps the participant's row of `participant_counts` up to date with its events.
+    fn store_counts(
+        &self,
+        session_key: i64,
+        participant_key: i64,
+        c: &ParticipantCounts,
+    ) -> rusqlite::Result<()> {
+        let Some((first, last)) = c.span else {
+            self.conn
+                .prepare_cached(include_str!("store/delete_participant_counts.sql"))?
+                .execute([participant_key])?;
+            return Ok(());
+        };
+        self.conn
+            .prepare_cached(include_str!("store/upsert_participant_counts.sql"))?
+            .execute(params![
+                participant_key,
+                session_key,
+                first,
+                last,
+                c.joins,
+                c.join_errors,
+                c.publishes,
+                c.publish_errors,
+                c.subscribes,
+                c.subscribe_errors,
+                c.first_join_us,
+                c.first_publish_us,
+                c.first_subscribe_us,
+                c.subscribed_pairs,
+                c.subscribe_pairs,
+                c.replica_events,
+                c.covered_events,
+                c.api_events,
+                c.orphan_stops,
+                c.ignored_starts,
+                c.unknown_names,
+                c.unknown_error_codes,
+                c.closed_at_session_end,
+            ])?;
+        Ok(())
+    }
+}
+
+/// One participant's row of `participant_counts`: figures over its reported events (its covered
+/// ones are only counted), which the per-session reports and data-quality add up.
+#[derive(Debug, Default)]
+struct ParticipantCounts {
+    /// First and last reported event; `None` when there is none (and so no row).
+    span: Option<(i64, i64)>,
+    joins: i64,
+    join_errors: i64,
+    publishes: i64,
+    publish_errors: i64,
+    subscribes: i64,
+    subscribe_errors: i64,
+    first_join_us: Option<i64>,
+    first_publish_us: Option<i64>,
+    first_subscribe_us: Option<i64>,
+    subscribed_pairs: i64,
+    subscribe_pairs: i64,
+    replica_events: i64,
+    covered_events: i64,
+    api_events: i64,
+    orphan_stops: i64,
+    ignored_starts: i64,
+    unknown_names: i64,
+    unknown_error_codes: i64,
+    closed_at_session_end: i64,
+}
+
+impl ParticipantCounts {
+    /// The figures read off the reported events themselves.
+    fn count_events(&mut self, events: &[EventRow]) {
+        let times = events.iter().map(|e| e.time_us);
+        self.span = times.clone().min().zip(times.max());
+        let count = |name: &str| events.iter().filter(|e| e.name == name).count() as i64;
+        let first_of = |name: &str| {
+            events
+                .iter()
+                .filter(|e| e.name == name)
+                .map(|e| e.time_us)
+                .min()
+        };
+        let remotes = |names: &[&str]| {
+            events
+                .iter()
+                .filter(|e| names.contains(&e.name.as_str()))
+                .map(|e| e.remote_participant_id.as_deref())
+                .collect::<BTreeSet<_>>()
+                .len() as i64
+        };
+        self.joins = count("JOINED");
+        self.join_errors = count("JOIN_ERROR");
+        self.publishes = count("PUBLISH_STARTED");
+        self.publish_errors = count("PUBLISH_ERROR");
+        self.subscribes = count("SUBSCRIBE_STARTED");
+        self.subscribe_errors = count("SUBSCRIBE_ERROR");
+        self.first_join_us = first_of("JOINED");
+        self.first_publish_us = first_of("PUBLISH_STARTED");
+        self.first_subscribe_us = first_of("SUBSCRIBE_STARTED");
+        self.subscribed_pairs = remotes(&["SUBSCRIBE_STARTED"]);
+        self.subscribe_pairs = remotes(&["SUBSCRIBE_STARTED", "SUBSCRIBE_ERROR"]);
+        self.replica_events = events
+            .iter()
+            .filter(|e| {
+                e.replica
+                    && !["SUBSCRIBE_STARTED", "SUBSCRIBE_STOPPED", "SUBSCRIBE_ERROR"]
+                        .contains(&e.name.as_str())
+            })
+            .count() as i64;
+        self.unknown_names = events
+            .iter()
+            .filter(|e| !KNOWN_EVENT_NAMES.contains(&e.name.as_str()))
+            .count() as i64;
+    }
+
+    /// The figures the interval rules give.
+    fn count_derived(&mut self, derived: &Derived) {
+        let effects = |text: &str| {
+            derived
+                .applied
+                .iter()
+                .filter(|a| a.effect.text == text)
+                .count() as i64
+        };
+        self.orphan_stops = effects("orphan stop");
+        self.ignored_starts = effects("ignored start");
+        self.closed_at_session_end = derived
+            .intervals
+            .iter()
+            .filter(|i| !i.closed_by_stop)
+            .count() as i64;
     }
 }
