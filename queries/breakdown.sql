@@ -43,11 +43,13 @@ per_participant AS (
     WHERE pc.session_key IN (SELECT session_key FROM chosen)
 ),
 connected AS (
-    SELECT participant_key, sum(stopped_at_us - started_at_us) AS us
+    -- Grouped by session too (a participant is in one session): the index on intervals then
+    -- yields each participant's rows together, with no sort.
+    SELECT session_key, participant_key, sum(stopped_at_us - started_at_us) AS us
     FROM intervals
     WHERE intervals.session_key IN (SELECT session_key FROM chosen)
       AND kind = 'connected'
-    GROUP BY participant_key
+    GROUP BY session_key, participant_key
 ),
 grouped AS (
     SELECT pp.*,
@@ -65,7 +67,7 @@ grouped AS (
     FROM per_participant pp
     JOIN chosen c USING (session_key)
     JOIN participants p USING (participant_key)
-    LEFT JOIN connected cn USING (participant_key)
+    LEFT JOIN connected cn USING (session_key, participant_key)
 )
 SELECT
     coalesce(:by, 'day') AS dimension,
