@@ -34,9 +34,9 @@ scope AS (
     WHERE s.first_event_us IS NOT NULL
       AND (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
-      AND (:since IS NULL
-           OR s.first_event_us >= :since - :since % 86400000000 - 7 * 86400000000)
-      AND (:until IS NULL OR s.first_event_us < :until)
+      AND s.first_event_us >= coalesce(:since - :since % 86400000000 - 7 * 86400000000,
+                                       -9223372036854775807)
+      AND s.first_event_us < coalesce(:until, 9223372036854775807)
 ),
 per_participant AS (
     -- Counts over each participant's reported events, kept by every import in

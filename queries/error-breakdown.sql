@@ -28,7 +28,7 @@ in_window AS (
       AND (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
       AND (:since IS NULL OR s.last_event_us >= :since)
-      AND (:until IS NULL OR s.first_event_us < :until)
+      AND s.first_event_us < coalesce(:until, 9223372036854775807)
 ),
 errors AS (
     SELECT e.name, e.error_code, e.session_key, e.participant_key, e.event_time_us,

@@ -29,8 +29,8 @@ chosen AS (
     WHERE s.first_event_us IS NOT NULL
       AND (:stage IS NULL OR st.stage_arn = :stage)
       AND (:session IS NULL OR s.session_id = :session)
-      AND (:since IS NULL OR s.first_event_us >= :since)
-      AND (:until IS NULL OR s.first_event_us < :until)
+      AND s.first_event_us >= coalesce(:since, -9223372036854775807)
+      AND s.first_event_us < coalesce(:until, 9223372036854775807)
 ),
 links AS (
     SELECT c.stage_arn AS source_stage_arn, r.destination_stage_arn,

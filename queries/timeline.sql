@@ -28,8 +28,8 @@ chosen AS (
     WHERE s.first_event_us IS NOT NULL
       AND s.session_id = :session
       AND (:stage IS NULL OR st.stage_arn = :stage)
-      AND (:since IS NULL OR s.first_event_us >= :since)
-      AND (:until IS NULL OR s.first_event_us < :until)
+      AND s.first_event_us >= coalesce(:since, -9223372036854775807)
+      AND s.first_event_us < coalesce(:until, 9223372036854775807)
 ),
 listed AS (
     SELECT c.stage_arn, p.participant_id, e.event_time_us, e.step, e.seq, e.name,
