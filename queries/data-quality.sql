@@ -45,7 +45,7 @@ chosen AS (
 per_participant AS (
     -- Every participant's checks, kept by every import in participant_counts; only the events
     -- outside the session record are counted here, and only for participants whose first or last
-    -- reported event lies outside it (by the primary key: the outside events alone are read).
+    -- reported event lies outside it (their events read by the primary key).
     SELECT pc.session_key, pc.participant_key, pc.api_events AS api,
            pc.covered_events AS covered, pc.orphan_stops, pc.ignored_starts,
            pc.unknown_names, pc.unknown_error_codes AS unknown_codes,
@@ -54,14 +54,9 @@ per_participant AS (
                 THEN (SELECT count(*) FROM events e
                       WHERE e.session_key = pc.session_key
                         AND e.participant_key = pc.participant_key
-                        AND e.event_time_us < s.start_time_us AND e.covered = 0)
-                   + (SELECT count(*) FROM events e
-                      WHERE e.session_key = pc.session_key
-                        AND e.participant_key = pc.participant_key
-                        -- Those before the start, counted above, are not counted again.
-                        AND e.event_time_us > max(s.end_time_us,
-                                                  coalesce(s.start_time_us - 1, s.end_time_us))
-                        AND e.covered = 0)
+                        AND e.covered = 0
+                        AND (e.event_time_us < s.start_time_us
+                             OR e.event_time_us > s.end_time_us))
                 ELSE 0 END AS outside,
            c.session_id || '/' || p.participant_id AS who
     FROM participant_counts pc

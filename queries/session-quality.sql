@@ -16,11 +16,12 @@
 -- peak_participants / peak_publishers: the most connected / publishing intervals, taken as
 -- [start, end), that share one instant; zero-length intervals never count and an interval ending
 -- at the instant another starts does not overlap it (a sweep that takes ends before starts);
--- 0 when the session has no such interval. Every import keeps them in `sessions`. p90_time_to_publish_s: the nearest-rank 90th
--- percentile (the ceil(0.9 n)-th smallest) of the values median_time_to_publish_s takes the
--- median of. median_time_to_subscribe_s: per participant, first SUBSCRIBE_STARTED - first
--- JOINED where the JOINED is not later; the median as for publishing. clean: 1 when the session
--- has at least one JOINED and no JOIN_ERROR, PUBLISH_ERROR or SUBSCRIBE_ERROR, else 0.
+-- 0 when the session has no such interval; every import keeps them in `sessions`.
+-- p90_time_to_publish_s: the nearest-rank 90th percentile (the ceil(0.9 n)-th smallest) of the
+-- values median_time_to_publish_s takes the median of. median_time_to_subscribe_s: per
+-- participant, first SUBSCRIBE_STARTED - first JOINED where the JOINED is not later; the median
+-- as for publishing. clean: 1 when the session has at least one JOINED and no JOIN_ERROR,
+-- PUBLISH_ERROR or SUBSCRIBE_ERROR, else 0.
 WITH
 chosen AS (
     -- Sessions by the span of their reported events, which every import keeps in `sessions`:
