@@ -1667,26 +1667,32 @@ fn fail_on_exits_5_after_writing_and_names_the_rows_that_crossed() {
 // V5's figures kept by the import
 // ---------------------------------------------------------------------------------------------
 
-/// The figures V5 added, as the import keeps them.
-fn kept_figures(db: &rusqlite::Connection) -> Vec<Vec<i64>> {
-    let mut rows = Vec::new();
-    for query in [
-        "SELECT participant_key, covered_events, api_events, orphan_stops, ignored_starts, \
-                unknown_names, unknown_error_codes, closed_at_session_end \
-         FROM participant_counts ORDER BY participant_key",
-        "SELECT session_key, peak_participants, peak_publishers FROM sessions \
-         ORDER BY session_key",
-    ] {
-        let mut statement = db.prepare(query).unwrap();
-        let width = statement.column_count();
-        let found = statement
-            .query_map([], |r| (0..width).map(|i| r.get(i)).collect())
-            .unwrap()
-            .collect::<rusqlite::Result<Vec<Vec<i64>>>>()
-            .unwrap();
-        rows.extend(found);
-    }
-    rows
+/// Every row of a query whose columns are all integers.
+fn integer_rows(db: &rusqlite::Connection, query: &str) -> Vec<Vec<i64>> {
+    let mut statement = db.prepare(query).unwrap();
+    let width = statement.column_count();
+    statement
+        .query_map([], |r| (0..width).map(|i| r.get(i)).collect())
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// The figures V5 added, as the import keeps them: per participant, then per session.
+fn kept_figures(db: &rusqlite::Connection) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
+    (
+        integer_rows(
+            db,
+            "SELECT participant_key, covered_events, api_events, orphan_stops, ignored_starts, \
+                    unknown_names, unknown_error_codes, closed_at_session_end \
+             FROM participant_counts ORDER BY participant_key",
+        ),
+        integer_rows(
+            db,
+            "SELECT session_key, peak_participants, peak_publishers FROM sessions \
+             ORDER BY session_key",
+        ),
+    )
 }
 
 #[test]
@@ -1695,22 +1701,24 @@ fn migrating_a_v4_database_fills_the_kept_figures_as_the_import_does() {
     let reports = s.all_report_outputs();
     let db = rusqlite::Connection::open(&s.db).unwrap();
     let imported = kept_figures(&db);
+    let (participants, sessions) = &imported;
     // The week has some of every figure, so that a column the migration left at 0 shows.
     let column_sums: Vec<i64> = (1..8)
-        .map(|c| imported.iter().filter(|r| r.len() == 8).map(|r| r[c]).sum())
+        .map(|c| participants.iter().map(|r| r[c]).sum())
         .collect();
     // covered 1 (Eve's EventBridge event), ignored starts 1 (Ann's duplicate), orphan stops 2
     // (the REPLICATION_STOPPED to another destination, Gus's PUBLISH_STOPPED), unknown names 1,
     // unknown codes 1 (Fay's).
-    assert_eq!(column_sums[0], 1, "{imported:?}");
-    assert_eq!(column_sums[2], 2, "{imported:?}");
-    assert_eq!(column_sums[3], 1, "{imported:?}");
-    assert_eq!(column_sums[4], 1, "{imported:?}");
-    assert_eq!(column_sums[5], 1, "{imported:?}");
+    assert_eq!(column_sums[0], 1, "{participants:?}");
+    assert_eq!(column_sums[2], 2, "{participants:?}");
+    assert_eq!(column_sums[3], 1, "{participants:?}");
+    assert_eq!(column_sums[4], 1, "{participants:?}");
+    assert_eq!(column_sums[5], 1, "{participants:?}");
     assert!(column_sums[1] > 0 && column_sums[6] > 0, "{column_sums:?}");
-    assert!(imported
-        .iter()
-        .any(|r| r.len() == 3 && r[1] >= 2 && r[2] >= 1));
+    assert!(
+        sessions.iter().any(|r| r[1] >= 2 && r[2] >= 1),
+        "{sessions:?}"
+    );
 
     // Back to V4: its tables without the new columns, its history without V5.
     db.execute_batch(

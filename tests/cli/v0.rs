@@ -1145,11 +1145,8 @@ fn a_large_broken_document_after_small_files_fails_alone() {
     let assert = s
         .run(&["import", &ok_1, big.to_str().unwrap(), &ok_2])
         .code(1);
-    assert!(
-        stderr_of(&assert).contains("big-broken.cli-v2.json"),
-        "{}",
-        stderr_of(&assert)
-    );
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("big-broken.cli-v2.json"), "{stderr}");
     assert_eq!(
         s.count("event_list WHERE session_id = 'st-S7broken00007'"),
         0
