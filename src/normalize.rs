@@ -114,13 +114,16 @@ pub struct Token {
 impl Token {
     /// Content hash: equal tokens share one row.
     pub fn identity(&self) -> [u8; 16] {
-        hash(&serde_json::json!([
-            self.capabilities,
-            self.user_id,
-            self.attributes,
+        let digest = sha256_of_json(&(
+            &self.capabilities,
+            &self.user_id,
+            &self.attributes,
             self.expiration_time_us,
-            self.extra_json
-        ]))
+            &self.extra_json,
+        ));
+        let mut identity = [0; 16];
+        identity.copy_from_slice(&digest[..16]);
+        identity
     }
 }
 
@@ -163,7 +166,9 @@ pub struct Event {
     pub new_token: Option<Token>,
     /// The record as written, when it has fields the columns do not hold.
     pub raw_json: Option<String>,
-    pub identity: [u8; 16],
+    /// The first 64 bits of the SHA-256 of the canonical content: it tells apart events of one
+    /// participant at one instant, the rest of their primary key being equal.
+    pub identity: [u8; 8],
 }
 
 /// Participant details from GetParticipant / ListParticipants. `None` fields leave what the
@@ -499,7 +504,7 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
         previous_token,
         new_token,
         raw_json,
-        identity: [0; 16],
+        identity: [0; 8],
     };
     event.identity = event_identity(&event);
     Ok(Normalized {
@@ -509,23 +514,26 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
 }
 
 /// The identity covers every field the issue names; unknown extra fields are not part of it.
-fn event_identity(e: &Event) -> [u8; 16] {
+fn event_identity(e: &Event) -> [u8; 8] {
     let token = |t: &Option<Token>| t.as_ref().map(|t| hex(&t.identity()));
-    hash(&serde_json::json!([
+    let digest = sha256_of_json(&(
         e.source.as_str(),
-        e.stage_arn,
-        e.session_id,
-        e.participant_id,
-        e.name,
+        &e.stage_arn,
+        &e.session_id,
+        &e.participant_id,
+        &e.name,
         e.event_time_us,
-        e.remote_participant_id,
-        e.error_code,
-        e.destination_stage_arn,
-        e.destination_session_id,
+        &e.remote_participant_id,
+        &e.error_code,
+        &e.destination_stage_arn,
+        &e.destination_session_id,
         e.replica,
         token(&e.previous_token),
         token(&e.new_token),
-    ]))
+    ));
+    let mut identity = [0; 8];
+    identity.copy_from_slice(&digest[..8]);
+    identity
 }
 
 fn token(value: Option<&Value>, key: &str) -> Result<Option<Token>, String> {
@@ -663,11 +671,12 @@ fn session(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normali
     })
 }
 
-fn hash(value: &Value) -> [u8; 16] {
-    let digest = Sha256::digest(value.to_string().as_bytes());
-    let mut out = [0; 16];
-    out.copy_from_slice(&digest[..16]);
-    out
+/// The SHA-256 of `value` written as compact JSON (a tuple as an array), fed to the hash as it
+/// is written: identities stored by earlier versions, which hashed the same text, still match.
+fn sha256_of_json(value: &impl serde::Serialize) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    serde_json::to_writer(&mut hasher, value).expect("writing JSON to a hash cannot fail");
+    hasher.finalize().into()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -712,6 +721,48 @@ mod tests {
             r#"{"eventTime":"2025-06-02 14:00:01.000000+00:00","participantId":"p","name":"JOINED"}"#,
         );
         assert_eq!(a.identity, b.identity);
+    }
+
+    /// Identities in databases written before they were hashed as a stream came from this text.
+    #[test]
+    fn identities_hash_the_json_text_earlier_versions_hashed() {
+        let e = event_of(
+            r#"{"name":"TOKEN_EXCHANGED","participantId":"p \"é\"\n","eventTime":"2025-06-02T14:00:01.5Z",
+                "remoteParticipantId":"r","replica":true,
+                "previousToken":{"userId":"u","capabilities":["PUBLISH"],"expirationTime":"2025-06-03T00:00:00Z"},
+                "newToken":{"attributes":{"b":"1"},"x":2}}"#,
+        );
+        let token = |t: &Option<Token>| {
+            t.as_ref().map(|t| {
+                let text = serde_json::json!([
+                    t.capabilities,
+                    t.user_id,
+                    t.attributes,
+                    t.expiration_time_us,
+                    t.extra_json
+                ])
+                .to_string();
+                hex(&Sha256::digest(text.as_bytes())[..16])
+            })
+        };
+        let text = serde_json::json!([
+            "api",
+            e.stage_arn,
+            e.session_id,
+            e.participant_id,
+            e.name,
+            e.event_time_us,
+            e.remote_participant_id,
+            e.error_code,
+            e.destination_stage_arn,
+            e.destination_session_id,
+            e.replica,
+            token(&e.previous_token),
+            token(&e.new_token),
+        ])
+        .to_string();
+        assert!(text.contains(r#""p \"é\"\n""#), "{text}");
+        assert_eq!(e.identity[..], Sha256::digest(text.as_bytes())[..8]);
     }
 
     #[test]

@@ -838,10 +838,11 @@ impl FileWriter<'_> {
         }
         drop(rows);
         counts.count_events(&events);
-        // The primary key of each event, to write back what the rules derived.
-        let primary_keys: Vec<(i64, Vec<u8>)> = events
+        // The primary key of each event, to write back what the rules derived, and what its name
+        // says it does: only an effect that differs is stored.
+        let written: Vec<(i64, [u8; 8], &str)> = events
             .iter()
-            .map(|e| (e.time_us, e.identity.clone()))
+            .map(|e| (e.time_us, e.identity, intervals::usual_effect(&e.name)))
             .collect();
         let derived = intervals::derive(events, session_end_us);
         counts.count_derived(&derived);
@@ -856,10 +857,26 @@ impl FileWriter<'_> {
         let mut insert = self
             .conn
             .prepare_cached(include_str!("store/insert_interval.sql"))?;
-        for i in &derived.intervals {
+        let mut intervals: Vec<_> = derived.intervals.iter().collect();
+        intervals.sort_by(|a, b| {
+            (
+                a.started_at_us,
+                a.kind.as_str(),
+                &a.remote_participant_id,
+                a.stopped_at_us,
+            )
+                .cmp(&(
+                    b.started_at_us,
+                    b.kind.as_str(),
+                    &b.remote_participant_id,
+                    b.stopped_at_us,
+                ))
+        });
+        for (i, ordinal) in intervals.into_iter().zip(1_i64..) {
             insert.execute(params![
                 session_key,
                 i.participant_key,
+                ordinal,
                 i.kind.as_str(),
                 i.remote_participant_id,
                 i.started_at_us,
@@ -888,7 +905,7 @@ impl FileWriter<'_> {
             .conn
             .prepare_cached(include_str!("store/set_event_order.sql"))?;
         for a in &derived.applied {
-            let (time_us, identity) = &primary_keys[a.event_key as usize];
+            let (time_us, identity, usual_effect) = &written[a.event_key as usize];
             order.execute(params![
                 session_key,
                 participant_key,
@@ -896,7 +913,7 @@ impl FileWriter<'_> {
                 identity,
                 a.seq,
                 a.step,
-                a.effect.text,
+                (a.effect.text != *usual_effect).then_some(&a.effect.text),
                 a.effect.connected,
                 a.effect.publishing
             ])?;

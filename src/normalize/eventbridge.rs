@@ -164,7 +164,7 @@ pub(super) fn normalize(envelope: &Fields, flags: &Flags) -> Result<Normalized, 
                 previous_token: None,
                 new_token: None,
                 raw_json: (unknown_fields > 0).then_some(raw_json),
-                identity: [0; 16],
+                identity: [0; 8],
             };
             event.identity = event_identity(&event);
             Ok(Normalized {

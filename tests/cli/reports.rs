@@ -1664,6 +1664,144 @@ fn fail_on_exits_5_after_writing_and_names_the_rows_that_crossed() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Migrations V5 and V6, checked against what the import writes
+// ---------------------------------------------------------------------------------------------
+
+/// Gives a database the shape V6 found: events with 16-byte identities (V6 keeps the first 8)
+/// and every effect spelled out, intervals with row ids (in another order, so that the ordinals
+/// cannot come from it), and V6 missing from the history. The views V6 replaces are stand-ins.
+fn back_to_v5(db: &rusqlite::Connection) {
+    db.execute_batch(
+        "CREATE TABLE events_v5 AS
+             SELECT session_key, participant_key, name, event_time_us, remote_participant_id,
+                    error_code, destination_stage_arn, destination_session_id, replica,
+                    previous_token_key, new_token_key, raw_json, import_key, seq, step,
+                    CAST(identity || x'00ff00ff00ff00ff' AS BLOB) AS identity, source, covered,
+                    eventbridge_id, effect, connected_delta, publishing_delta
+             FROM spelled_events;
+         CREATE TABLE intervals_v5 AS
+             SELECT session_key, participant_key, kind, remote_participant_id, started_at_us,
+                    stopped_at_us, closed_by
+             FROM intervals
+             ORDER BY participant_key DESC, started_at_us DESC;
+         DROP VIEW event_list;
+         DROP VIEW reported_events;
+         DROP VIEW session_list;
+         DROP VIEW interval_list;
+         DROP VIEW spelled_events;
+         DROP TABLE usual_effects;
+         DROP TABLE events;
+         DROP TABLE intervals;
+         ALTER TABLE events_v5 RENAME TO events;
+         ALTER TABLE intervals_v5 RENAME TO intervals;
+         CREATE VIEW event_list AS SELECT 1;
+         CREATE VIEW reported_events AS SELECT 1;
+         CREATE VIEW session_list AS SELECT 1;
+         CREATE VIEW interval_list AS SELECT 1;
+         DELETE FROM refinery_schema_history WHERE version = 6;",
+    )
+    .unwrap();
+}
+
+/// Every row of the events and intervals tables, as text, in key order.
+fn event_and_interval_rows(db: &rusqlite::Connection) -> Vec<String> {
+    let mut rows = Vec::new();
+    for query in [
+        "SELECT quote(session_key), quote(participant_key), quote(event_time_us), \
+                quote(identity), quote(name), quote(seq), quote(step), quote(effect), \
+                quote(connected_delta), quote(publishing_delta), quote(covered) \
+         FROM events ORDER BY session_key, participant_key, event_time_us, identity",
+        "SELECT quote(session_key), quote(participant_key), quote(ordinal), quote(kind), \
+                quote(remote_participant_id), quote(started_at_us), quote(stopped_at_us), \
+                quote(closed_by) \
+         FROM intervals ORDER BY session_key, participant_key, ordinal",
+    ] {
+        let mut statement = db.prepare(query).unwrap();
+        let width = statement.column_count();
+        let found = statement
+            .query_map([], |r| {
+                (0..width)
+                    .map(|i| r.get::<_, String>(i))
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .unwrap();
+        for row in found {
+            rows.push(row.unwrap().join("|"));
+        }
+    }
+    rows
+}
+
+#[test]
+fn the_usual_effects_table_agrees_with_the_interval_rules() {
+    let s = week();
+    let db = rusqlite::Connection::open(&s.db).unwrap();
+    let table: Vec<(String, String)> = db
+        .prepare("SELECT name, effect FROM usual_effects ORDER BY name")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let mut rules: Vec<(String, String)> = stagelog::normalize::KNOWN_EVENT_NAMES
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                stagelog::intervals::usual_effect(n).to_string(),
+            )
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(table, rules);
+    // The views' fallback for a name the table does not hold.
+    assert_eq!(
+        stagelog::intervals::usual_effect("PARTICIPANT_MUTED"),
+        "unknown event"
+    );
+}
+
+#[test]
+fn migrating_a_v5_database_shrinks_its_rows_as_the_import_writes_them() {
+    let s = week();
+    let reports = s.all_report_outputs();
+    let db = rusqlite::Connection::open(&s.db).unwrap();
+    let imported = event_and_interval_rows(&db);
+    // Stored effects: only those that differ from what the name says (a LEFT that also closes a
+    // subscription, Ann's second JOINED, the two orphan stops); the rest are left unstored.
+    let stored_effects: Vec<String> = db
+        .prepare("SELECT DISTINCT effect FROM events WHERE effect IS NOT NULL ORDER BY 1")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        stored_effects,
+        [
+            "closes connected, subscribed",
+            "ignored start",
+            "orphan stop"
+        ]
+    );
+    let unstored: i64 = db
+        .query_row(
+            "SELECT count(*) FROM events WHERE effect IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(unstored > 20, "{unstored}");
+
+    back_to_v5(&db);
+    drop(db);
+    s.run(&["migrate"]).success();
+    let db = rusqlite::Connection::open(&s.db).unwrap();
+    assert_eq!(event_and_interval_rows(&db), imported);
+    assert_eq!(s.all_report_outputs(), reports);
+}
+
+// ---------------------------------------------------------------------------------------------
 // V5's figures kept by the import
 // ---------------------------------------------------------------------------------------------
 
@@ -1720,7 +1858,8 @@ fn migrating_a_v4_database_fills_the_kept_figures_as_the_import_does() {
         "{sessions:?}"
     );
 
-    // Back to V4: its tables without the new columns, its history without V5.
+    // Back to V4: V6 undone, then V5's columns and history row gone.
+    back_to_v5(&db);
     db.execute_batch(
         "ALTER TABLE participant_counts DROP COLUMN covered_events;
          ALTER TABLE participant_counts DROP COLUMN api_events;
