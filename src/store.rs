@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{named_params, params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::types::ToSql;
+use rusqlite::{named_params, params, CachedStatement, Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, Result};
 use crate::intervals::{self, Derived, EventRow};
@@ -331,6 +332,13 @@ impl Store {
         context: &str,
     ) -> Result<FileWriter<'_>> {
         let path = self.path.clone();
+        let statement = |sql| {
+            self.conn
+                .prepare_cached(sql)
+                .map_err(|e| db_error(&path, e))
+        };
+        let insert_event = statement(include_str!("store/insert_event.sql"))?;
+        let find_event = statement(include_str!("store/find_event.sql"))?;
         let undo = if self.conn.is_autocommit() {
             Undo::Transaction
         } else {
@@ -349,6 +357,9 @@ impl Store {
             sessions: HashMap::new(),
             participants: HashMap::new(),
             touched: BTreeMap::new(),
+            insert_event,
+            find_event,
+            last_was_duplicate: false,
         };
         writer
             .conn
@@ -460,7 +471,17 @@ pub struct FileWriter<'c> {
     /// Sessions this file changed, with the participants that got new events: only those are
     /// re-derived, so importing a session's pages one file at a time stays linear.
     touched: BTreeMap<i64, BTreeSet<i64>>,
+    // Held rather than looked up in the statement cache at every event: the cache hashes the
+    // statement's text each time.
+    insert_event: CachedStatement<'c>,
+    find_event: CachedStatement<'c>,
+    /// After a duplicate, the next event is looked up before it is inserted: in a file imported
+    /// again nearly every event is one, and the look-up binds 4 values where the insert binds 16.
+    last_was_duplicate: bool,
 }
+
+/// A statement's text and its parameters.
+type Query<'p> = (&'static str, &'p [&'p dyn ToSql]);
 
 impl Drop for FileWriter<'_> {
     fn drop(&mut self) {
@@ -481,7 +502,11 @@ impl FileWriter<'_> {
         if let Some(&k) = self.stages.get(stage_arn) {
             return Ok(k);
         }
-        let k = self.key_of(include_str!("store/stage_key.sql"), params![stage_arn])?;
+        let arn = params![stage_arn];
+        let k = self.key_of(
+            (include_str!("store/find_stage.sql"), arn),
+            (include_str!("store/insert_stage.sql"), arn),
+        )?;
         self.stages.insert(stage_arn.to_string(), k);
         Ok(k)
     }
@@ -495,9 +520,10 @@ impl FileWriter<'_> {
         {
             return Ok(k);
         }
+        let ids = params![stage_key, session_id];
         let k = self.key_of(
-            include_str!("store/session_key.sql"),
-            params![stage_key, session_id],
+            (include_str!("store/find_session.sql"), ids),
+            (include_str!("store/insert_session.sql"), ids),
         )?;
         self.sessions
             .entry(stage_key)
@@ -514,9 +540,10 @@ impl FileWriter<'_> {
         {
             return Ok(k);
         }
+        let ids = params![session_key, participant_id];
         let k = self.key_of(
-            include_str!("store/participant_key.sql"),
-            params![session_key, participant_id],
+            (include_str!("store/find_participant.sql"), ids),
+            (include_str!("store/insert_participant.sql"), ids),
         )?;
         self.participants
             .entry(session_key)
@@ -525,25 +552,40 @@ impl FileWriter<'_> {
         Ok(k)
     }
 
-    fn key_of(&self, sql: &str, params: impl rusqlite::Params) -> Result<i64> {
-        self.conn
-            .prepare_cached(sql)
-            .and_then(|mut s| s.query_row(params, |r| r.get(0)))
-            .map_err(|e| self.err(e))
+    /// The key of the row `find` finds, or else of the row `insert` adds. Found first, because
+    /// an upsert would write a row that is there already once more.
+    fn key_of(&self, find: Query<'_>, insert: Query<'_>) -> Result<i64> {
+        let found = self
+            .conn
+            .prepare_cached(find.0)
+            .and_then(|mut s| s.query_row(find.1, |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))?;
+        match found {
+            Some(key) => Ok(key),
+            None => self
+                .conn
+                .prepare_cached(insert.0)
+                .and_then(|mut s| s.query_row(insert.1, |r| r.get(0)))
+                .map_err(|e| self.err(e)),
+        }
     }
 
     fn token_key(&self, token: &Option<Token>) -> Result<Option<i64>> {
         let Some(t) = token else { return Ok(None) };
+        let identity = t.identity();
         self.key_of(
-            include_str!("store/token_key.sql"),
-            params![
-                t.capabilities,
-                t.user_id,
-                t.attributes,
-                t.expiration_time_us,
-                t.extra_json,
-                t.identity().as_slice()
-            ],
+            (include_str!("store/find_token.sql"), params![identity]),
+            (
+                include_str!("store/insert_token.sql"),
+                params![
+                    identity,
+                    t.capabilities,
+                    t.user_id,
+                    t.attributes,
+                    t.expiration_time_us,
+                    t.extra_json,
+                ],
+            ),
         )
         .map(Some)
     }
@@ -554,11 +596,20 @@ impl FileWriter<'_> {
         let participant_key = self.participant_key(session_key, &e.participant_id)?;
         let previous = self.token_key(&e.previous_token)?;
         let new = self.token_key(&e.new_token)?;
-        let inserted = self
-            .conn
-            .prepare_cached(include_str!("store/insert_event.sql"))
-            .and_then(|mut s| {
-                s.execute(params![
+        let found = self.last_was_duplicate
+            && self
+                .find_event
+                .exists(params![
+                    session_key,
+                    participant_key,
+                    e.event_time_us,
+                    e.identity.as_slice()
+                ])
+                .map_err(|err| db_error(&self.path, err))?;
+        let inserted = !found
+            && self
+                .insert_event
+                .execute(params![
                     session_key,
                     participant_key,
                     e.name,
@@ -576,21 +627,22 @@ impl FileWriter<'_> {
                     e.source.as_str(),
                     e.eventbridge_id,
                 ])
-            })
-            .map_err(|err| self.err(err))?;
+                .map_err(|err| db_error(&self.path, err))?
+                == 1;
+        self.last_was_duplicate = !inserted;
         if let Some(user_id) = &e.user_id {
             self.conn
                 .prepare_cached(include_str!("store/fill_user_id.sql"))
                 .and_then(|mut s| s.execute(params![participant_key, user_id]))
                 .map_err(|err| self.err(err))?;
         }
-        if inserted == 1 {
+        if inserted {
             self.touched
                 .entry(session_key)
                 .or_default()
                 .insert(participant_key);
         }
-        Ok(inserted == 1)
+        Ok(inserted)
     }
 
     /// Stores a recording state change; false when its envelope id is already stored.

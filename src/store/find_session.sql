@@ -1,0 +1,1 @@
+SELECT session_key FROM sessions WHERE stage_key = ?1 AND session_id = ?2

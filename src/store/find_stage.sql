@@ -1,0 +1,1 @@
+SELECT stage_key FROM stages WHERE stage_arn = ?1

@@ -1,0 +1,1 @@
+SELECT token_key FROM tokens WHERE identity = ?1
