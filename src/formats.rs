@@ -270,10 +270,45 @@ impl PageContext {
     }
 }
 
+/// Where a record is in its file: its line, and in a JSON document its JSON path. Spelled out
+/// only when something is said about the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// `line 7`: a line of NDJSON, or what a broken stream left.
+    Line(usize),
+    /// `line 7: $[3]`: an element of a top-level array.
+    Element { line: usize, index: usize },
+    /// `line 7: $.participantEvents[3]`, or `$.participant` for a document's one object.
+    Member {
+        line: usize,
+        key: &'static str,
+        index: Option<usize>,
+    },
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Position::Line(line) => write!(f, "line {line}"),
+            Position::Element { line, index } => write!(f, "line {line}: $[{index}]"),
+            Position::Member {
+                line,
+                key,
+                index: None,
+            } => write!(f, "line {line}: $.{key}"),
+            Position::Member {
+                line,
+                key,
+                index: Some(index),
+            } => write!(f, "line {line}: $.{key}[{index}]"),
+        }
+    }
+}
+
 /// One record of a file, ready for normalizing.
 #[derive(Debug)]
 pub struct Item<'a> {
-    pub position: String,
+    pub position: Position,
     /// `None` when the value is not any shape stagelog reads; it is then rejected.
     pub kind: Option<ItemKind>,
     pub value: Value,
@@ -286,7 +321,7 @@ pub struct Item<'a> {
 pub enum Piece<'a> {
     Record(Item<'a>),
     Broken {
-        position: String,
+        position: Position,
         reason: String,
         raw: &'a [u8],
     },
@@ -405,7 +440,7 @@ macro_rules! hand_on_broken {
         } else {
             $reader.first_broken.get_or_insert(place);
             ($reader.sink)(Piece::Broken {
-                position: format!("line {line}"),
+                position: Position::Line(line),
                 reason: format!("{reason} (column {column})"),
                 raw: $raw,
             })
@@ -507,7 +542,10 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 .value()
                 .map_err(|e| self.fatal(e, "the top-level array"))?;
             let element_line = self.scanner.line_at(start);
-            let position = format!("line {element_line}: $[{index}]");
+            let position = Position::Element {
+                line: element_line,
+                index,
+            };
             let element_column = self.scanner.column_at(start);
             let raw = self.scanner.bytes(start, end);
             let (value, replaced) =
@@ -574,7 +612,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                             },
                         );
                         let item = Item {
-                            position: format!("line {line}"),
+                            position: Position::Line(line),
                             kind,
                             value,
                             raw,
@@ -760,10 +798,10 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             let (start, end) = self.scanner.value().map_err(|e| self.fatal(e, &what))?;
             let line = self.scanner.line_at(start);
             let column = self.scanner.column_at(start);
-            let position = if single {
-                format!("line {line}: $.{key}")
-            } else {
-                format!("line {line}: $.{key}[{index}]")
+            let position = Position::Member {
+                line,
+                key,
+                index: (!single).then_some(index),
             };
             let raw = self.scanner.bytes(start, end);
             let (value, replaced) = parse_value(raw).map_err(|e| invalid_json(line, column, &e))?;
@@ -939,10 +977,10 @@ mod tests {
         let mut seen = Vec::new();
         let outline = read(input, &HashMap::new(), |piece| {
             seen.push(match piece {
-                Piece::Record(item) => (item.position, format!("{:?}", item.kind)),
+                Piece::Record(item) => (item.position.to_string(), format!("{:?}", item.kind)),
                 Piece::Broken {
                     position, reason, ..
-                } => (position, format!("broken: {reason}")),
+                } => (position.to_string(), format!("broken: {reason}")),
             });
             Ok::<(), ()>(())
         })

@@ -281,7 +281,7 @@ pub fn normalize(item: &Item<'_>, flags: &Flags) -> Result<Normalized, Reject> {
             Refusal::NoContext(reason) => (reason, true),
         };
         Reject {
-            position: item.position.clone(),
+            position: item.position.to_string(),
             reason,
             raw: String::from_utf8_lossy(item.raw).into_owned(),
             missing_context,
@@ -686,11 +686,12 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::Position;
     use std::rc::Rc;
 
     fn item(json: &str) -> Item<'_> {
         Item {
-            position: "line 1".into(),
+            position: Position::Line(1),
             kind: Some(ItemKind::Event),
             value: serde_json::from_str(json).unwrap(),
             raw: json.as_bytes(),

@@ -548,7 +548,7 @@ fn read_and_normalize(
                 reason,
                 raw,
             } => Err(Reject {
-                position,
+                position: position.to_string(),
                 reason,
                 raw: String::from_utf8_lossy(raw).into_owned(),
                 missing_context: false,
