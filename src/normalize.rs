@@ -326,7 +326,7 @@ impl Fields<'_> {
 
     /// A string field; JSON null and absence are the same (the CLI drops nulls).
     fn text(&self, key: &str) -> Result<Option<String>, String> {
-        text_value(self.object.get(key), key)
+        text_value(self.object.get(key), format_args!("{key}")).map(|t| t.map(str::to_owned))
     }
 
     fn boolean(&self, key: &str) -> Result<Option<bool>, String> {
@@ -359,10 +359,14 @@ impl Fields<'_> {
     }
 }
 
-fn text_value(value: Option<&Value>, key: &str) -> Result<Option<String>, String> {
+/// `key` names the field in an error, and is spelled out only then.
+fn text_value<'v>(
+    value: Option<&'v Value>,
+    key: std::fmt::Arguments<'_>,
+) -> Result<Option<&'v str>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(other) => Err(format!(
             "{key}: expected a string, found {} {other} (ids are kept as text, never converted)",
             type_name(other)
@@ -404,11 +408,12 @@ fn context(
     flag: &Option<String>,
     key: &str,
 ) -> Result<Option<String>, String> {
-    let page = text_value(page, &format!("page {key}"))?;
-    Ok([own, page, flag.clone()]
-        .into_iter()
-        .flatten()
-        .find(|v| !v.is_empty()))
+    let page = text_value(page, format_args!("page {key}"))?;
+    let given = |v: &&str| !v.is_empty();
+    Ok(own
+        .filter(|v| given(&v.as_str()))
+        .or_else(|| page.filter(given).map(str::to_owned))
+        .or_else(|| flag.as_deref().filter(given).map(str::to_owned)))
 }
 
 fn required(value: Option<String>, what: &str, how: &str) -> Result<String, String> {
