@@ -40,17 +40,24 @@ pub struct MigrationInfo {
     pub applied_on: Option<String>,
 }
 
+impl MigrationInfo {
+    /// The migration's version and name, without when it was applied (the database knows).
+    fn of(migration: &refinery::Migration) -> MigrationInfo {
+        MigrationInfo {
+            version: i64::from(migration.version()),
+            name: migration.name().to_string(),
+            applied_on: None,
+        }
+    }
+}
+
 /// Every migration this binary knows, with when `path` had it applied; a missing database has
 /// them all pending. Nothing is written.
 pub fn migration_status(path: &Path, busy_timeout: Duration) -> Result<Vec<MigrationInfo>> {
     let mut known: Vec<MigrationInfo> = embedded::migrations::runner()
         .get_migrations()
         .iter()
-        .map(|m| MigrationInfo {
-            version: i64::from(m.version()),
-            name: m.name().to_string(),
-            applied_on: None,
-        })
+        .map(MigrationInfo::of)
         .collect();
     known.sort_by_key(|m| m.version);
     if !path.exists() {
@@ -162,24 +169,32 @@ impl Store {
                 ("cache_size", "-16384"),
             ],
         )?;
-        if found == supported_version() {
-            return Ok(Vec::new());
-        }
-        let report = embedded::migrations::runner()
-            .run(&mut self.conn)
-            .map_err(|e| Error::Migration {
-                path: self.path.clone(),
-                source: Box::new(e),
-            })?;
-        Ok(report
-            .applied_migrations()
-            .iter()
-            .map(|m| MigrationInfo {
-                version: i64::from(m.version()),
-                name: m.name().to_string(),
-                applied_on: None,
-            })
-            .collect())
+        let applied = if found == supported_version() {
+            Vec::new()
+        } else {
+            embedded::migrations::runner()
+                .run(&mut self.conn)
+                .map_err(|e| Error::Migration {
+                    path: self.path.clone(),
+                    source: Box::new(e),
+                })?
+                .applied_migrations()
+                .iter()
+                .map(MigrationInfo::of)
+                .collect()
+        };
+        // Each file after the first in a batch writes in a savepoint, whose journal of the
+        // pages it changes SQLite spills to a temporary file past 64 KiB: in memory it is one
+        // small file's pages. And a batch commits every second or so, each commit past 1,000
+        // pages of WAL checkpointing the same hot pages again; at 8,000 (a 32 MiB WAL) a
+        // folder of a million events' saved pages imported in 11.7 s instead of 14.9, with a
+        // third of the system time. Both are set after migrating, whose sorts of a whole table
+        // may be large.
+        self.set_pragmas(
+            busy_timeout,
+            &[("temp_store", "MEMORY"), ("wal_autocheckpoint", "8000")],
+        )?;
+        Ok(applied)
     }
 
     /// Opens an existing, current database read-only: `report` and `sql` never write.
