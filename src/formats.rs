@@ -29,36 +29,39 @@ pub fn expand_paths(paths: &[String]) -> Result<Vec<PathBuf>> {
         if path == "-" {
             files.push(PathBuf::from("-"));
         } else {
-            walk(Path::new(path), &mut files)?;
+            let path = Path::new(path);
+            walk(path, path.is_dir(), &mut files)?;
         }
     }
     Ok(files)
 }
 
-fn walk(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
-    let read_error = |source| Error::Read {
-        path: path.display().to_string(),
-        source,
-    };
-    if !path.is_dir() {
+/// Walks a directory, or takes a file. An entry's type comes with the directory listing, so a
+/// folder of many small files costs no `stat` per file (a tenth of re-importing one).
+fn walk(path: &Path, is_dir: bool, files: &mut Vec<PathBuf>) -> Result<()> {
+    if !is_dir {
         // Missing files are reported when read, with the reason the OS gives.
         files.push(path.to_path_buf());
         return Ok(());
     }
+    let read_error = |source| Error::Read {
+        path: path.display().to_string(),
+        source,
+    };
     let mut entries = std::fs::read_dir(path)
         .map_err(read_error)?
-        .map(|entry| entry.map(|e| e.path()))
+        .map(|entry| entry.and_then(|e| Ok((e.path(), e.file_type()?))))
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(read_error)?;
-    entries.sort();
-    for entry in entries {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (entry, file_type) in entries {
         let hidden = entry
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
         // A link to a directory can loop back on the tree; links to files are read.
-        let linked_dir = entry.is_symlink() && entry.is_dir();
+        let linked_dir = file_type.is_symlink() && entry.is_dir();
         if !hidden && !linked_dir {
-            walk(&entry, files)?;
+            walk(&entry, file_type.is_dir(), files)?;
         }
     }
     Ok(())
@@ -120,7 +123,7 @@ impl Source {
         Ok(Source {
             name,
             size: hasher.1,
-            content_sha256: hex(&hasher.0.finalize()),
+            content_sha256: crate::hex(&hasher.0.finalize()),
             origin,
         })
     }
@@ -129,7 +132,7 @@ impl Source {
     pub fn embedded(name: String, bytes: &'static [u8]) -> Source {
         Source {
             name,
-            content_sha256: hex(&Sha256::digest(bytes)),
+            content_sha256: crate::hex(&Sha256::digest(bytes)),
             size: bytes.len() as u64,
             origin: Origin::Embedded(bytes),
         }
@@ -230,10 +233,6 @@ impl Write for Tee<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.file.flush()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What a JSON value was recognized as.

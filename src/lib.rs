@@ -28,6 +28,15 @@ macro_rules! note {
     }};
 }
 
+/// Lowercase hexadecimal, as hashes and identities are stored and blobs are shown.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [b >> 4, b & 15].map(|d| char::from(DIGITS[usize::from(d)])))
+        .collect()
+}
+
 /// Runs a parsed command line; returns the exit code for a run that did not fail outright.
 pub fn run(cli: &cli::Cli) -> Result<u8> {
     use cli::Command;

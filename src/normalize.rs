@@ -520,7 +520,7 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
 
 /// The identity covers every field the issue names; unknown extra fields are not part of it.
 fn event_identity(e: &Event) -> [u8; 8] {
-    let token = |t: &Option<Token>| t.as_ref().map(|t| hex(&t.identity()));
+    let token = |t: &Option<Token>| t.as_ref().map(|t| crate::hex(&t.identity()));
     let digest = sha256_of_json(&(
         e.source.as_str(),
         &e.stage_arn,
@@ -684,10 +684,6 @@ fn sha256_of_json(value: &impl serde::Serialize) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -748,7 +744,7 @@ mod tests {
                     t.extra_json
                 ])
                 .to_string();
-                hex(&Sha256::digest(text.as_bytes())[..16])
+                crate::hex(&Sha256::digest(text.as_bytes())[..16])
             })
         };
         let text = serde_json::json!([

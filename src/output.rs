@@ -79,7 +79,7 @@ fn text(value: &ValueRef<'_>) -> String {
         ValueRef::Integer(i) => i.to_string(),
         ValueRef::Real(f) => real_text(*f),
         ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-        ValueRef::Blob(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        ValueRef::Blob(b) => crate::hex(b),
     }
 }
 

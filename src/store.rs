@@ -26,10 +26,17 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Prepared statements kept per connection: more than an import uses.
 const STATEMENT_CACHE: usize = 64;
 
+/// How long look-ups between imports may hold one snapshot of the database: a longer one would
+/// keep other processes' writes in the WAL from being checkpointed back to its start.
+const READ_TRANSACTION: Duration = Duration::from_secs(1);
+
 /// An open stagelog database.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// When the read transaction that the look-ups of [`Store::imported_as`] share began, while
+    /// one is open.
+    reading_since: Option<Instant>,
 }
 
 /// A schema migration, and when it was applied to a database (`None`: pending).
@@ -65,10 +72,7 @@ pub fn migration_status(path: &Path, busy_timeout: Duration) -> Result<Vec<Migra
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| db_error(path, e))?;
-    let store = Store {
-        conn,
-        path: path.to_path_buf(),
-    };
+    let store = Store::new(conn, path);
     store.set_pragmas(busy_timeout, &[("query_only", "ON")])?;
     if store.schema_version()? == 0 {
         return Ok(known);
@@ -108,6 +112,14 @@ pub fn supported_version() -> i64 {
 }
 
 impl Store {
+    fn new(conn: Connection, path: &Path) -> Store {
+        Store {
+            conn,
+            path: path.to_path_buf(),
+            reading_since: None,
+        }
+    }
+
     /// Opens (creating if needed) and migrates a database for writing. A database from a newer
     /// stagelog, or a file that is not stagelog's, is refused before anything is written (WAL
     /// mode and refinery's history table are both writes).
@@ -130,10 +142,7 @@ impl Store {
         // an import's time.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
             .map_err(|e| db_error(path, e))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let mut store = Store::new(conn, path);
         store.set_pragmas(busy_timeout, &[("foreign_keys", "ON")])?;
         // Two processes opening a new database at once would both see it unmigrated, and
         // SQLite answers the loser of the race "busy" without waiting. An advisory lock on the
@@ -204,10 +213,7 @@ impl Store {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| db_error(path, e))?;
-        let store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let store = Store::new(conn, path);
         store.set_pragmas(
             busy_timeout,
             &[("foreign_keys", "ON"), ("query_only", "ON")],
@@ -312,7 +318,22 @@ impl Store {
     }
 
     /// The path under which this content was first imported with this context, if it was.
-    pub fn imported_as(&self, content_sha256: &str, context: &str) -> Result<Option<String>> {
+    ///
+    /// Between imports, the look-ups share a read transaction of up to a second: taking and
+    /// dropping SQLite's locks for each one was a fifth of re-importing a folder of saved pages.
+    pub fn imported_as(&mut self, content_sha256: &str, context: &str) -> Result<Option<String>> {
+        let stale = self
+            .reading_since
+            .is_some_and(|since| since.elapsed() >= READ_TRANSACTION);
+        if stale {
+            self.end_reading()?;
+        }
+        if self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("BEGIN")
+                .map_err(|e| db_error(&self.path, e))?;
+            self.reading_since = Some(Instant::now());
+        }
         self.conn
             .prepare_cached(include_str!("store/imported_as.sql"))
             .and_then(|mut s| s.query_row([content_sha256, context], |r| r.get(0)))
@@ -327,6 +348,7 @@ impl Store {
     /// (its files are not in `imports`, so the next run reads them), and a failed file still
     /// leaves nothing behind.
     pub fn commit_batch(&mut self) -> Result<()> {
+        self.reading_since = None;
         if self.conn.is_autocommit() {
             return Ok(());
         }
@@ -346,6 +368,9 @@ impl Store {
         content_sha256: &str,
         context: &str,
     ) -> Result<FileWriter<'_>> {
+        // A write must not follow the look-ups' read: should another process have written
+        // since that began, SQLite would refuse the upgrade at once instead of waiting.
+        self.end_reading()?;
         let path = self.path.clone();
         let statement = |sql| {
             self.conn
@@ -395,7 +420,16 @@ impl Store {
 
     /// True while files imported since the last [`Store::commit_batch`] wait to be committed.
     pub fn in_batch(&self) -> bool {
-        !self.conn.is_autocommit()
+        !self.conn.is_autocommit() && self.reading_since.is_none()
+    }
+
+    fn end_reading(&mut self) -> Result<()> {
+        if self.reading_since.take().is_some() {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| db_error(&self.path, e))?;
+        }
+        Ok(())
     }
 }
 
@@ -1120,5 +1154,42 @@ impl ParticipantCounts {
             .iter()
             .filter(|i| !i.closed_by_stop)
             .count() as i64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn import(store: &mut Store, file: &str, content_sha256: &str) {
+        store
+            .begin_file(file, content_sha256, "{}")
+            .and_then(|writer| writer.commit(&Counts::default(), "ndjson", 0))
+            .and_then(|()| store.commit_batch())
+            .unwrap();
+    }
+
+    /// Look-ups hold a snapshot; had the write that follows them started from it, SQLite would
+    /// refuse it at once because another process wrote in between.
+    #[test]
+    fn an_import_after_look_ups_writes_even_when_another_process_wrote_in_between() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut looking = Store::open_for_writing(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+        assert_eq!(looking.imported_as("aa", "{}").unwrap(), None);
+        assert!(!looking.in_batch(), "look-ups are not a batch to commit");
+
+        let mut other = Store::open_for_writing(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+        import(&mut other, "other.ndjson", "bb");
+
+        import(&mut looking, "mine.ndjson", "aa");
+        assert_eq!(
+            looking.imported_as("bb", "{}").unwrap().as_deref(),
+            Some("other.ndjson")
+        );
+        assert_eq!(
+            other.imported_as("aa", "{}").unwrap().as_deref(),
+            Some("mine.ndjson")
+        );
     }
 }

@@ -630,6 +630,42 @@ fn a_directory_is_walked_in_sorted_order_and_imported_content_is_skipped_unless_
     );
 }
 
+#[test]
+fn links_to_files_are_read_a_link_to_a_folder_is_not_and_new_files_follow_skipped_ones() {
+    // in/a.ndjson (a copy of tree's a-joins), in/back -> in itself, in/z-link.ndjson.gz -> tree's
+    // b-leaves. Followed, `back` would walk the folder again: in/back/a.ndjson, in/back/back/….
+    let s = Stagelog::new();
+    let folder = s.dir.path().join("in");
+    std::fs::create_dir(&folder).unwrap();
+    let tree = Path::new(&pipeline("tree")).join("2026-03-07");
+    std::fs::copy(tree.join("a-joins.ndjson"), folder.join("a.ndjson")).unwrap();
+    std::os::unix::fs::symlink(&folder, folder.join("back")).unwrap();
+    std::os::unix::fs::symlink(
+        tree.join("b-leaves.ndjson.gz"),
+        folder.join("z-link.ndjson.gz"),
+    )
+    .unwrap();
+    s.run(&["import", "in/a.ndjson"]).code(0);
+
+    // a is looked up and skipped, then z-link is imported after it in the same run.
+    let second = s.run(&["import", "in"]).code(0);
+    let stderr = stderr_of(&second);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "a, z-link and the total:\n{stderr}");
+    assert!(lines[0].starts_with("in/a.ndjson: unchanged"), "{stderr}");
+    // b-leaves: Tess leaves and stops publishing, 2 events.
+    assert!(
+        lines[1].starts_with("in/z-link.ndjson.gz: 2 read, 2 new"),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].starts_with("total, 2 files, 1 unchanged"),
+        "{stderr}"
+    );
+    assert_eq!(s.count("imports"), 2);
+    assert_eq!(s.count("events"), 4);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Context from paths
 // ---------------------------------------------------------------------------------------------
