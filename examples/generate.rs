@@ -178,27 +178,43 @@ fn session(rng: &mut Rng, index: u64, single_session: bool) -> Vec<Event> {
     events
 }
 
+/// Writes deterministic synthetic IVS stage events (the comment atop examples/generate.rs says
+/// what they hold).
+#[derive(clap::Parser)]
+struct Args {
+    /// How many events to write.
+    #[arg(long = "events", value_name = "N", default_value_t = 1_000_000)]
+    events_wanted: u64,
+    /// One event per line with its context, saved CLI pages in a folder tree, or one document.
+    #[arg(long, value_enum, default_value_t = Shape::Ndjson)]
+    shape: Shape,
+    /// The folder that `--shape pages` writes into.
+    #[arg(long, value_name = "DIR", required_if_eq("shape", "pages"))]
+    out: Option<PathBuf>,
+    /// Numbers the sessions from K, and seeds the generator with K.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    first_session: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Shape {
+    Ndjson,
+    Pages,
+    Document,
+}
+
 fn main() -> std::io::Result<()> {
-    let mut events_wanted: u64 = 1_000_000;
-    let mut shape = "ndjson".to_string();
-    let mut out: Option<PathBuf> = None;
-    let mut first_session: u64 = 0;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().expect("a value after the flag");
-        match arg.as_str() {
-            "--events" => events_wanted = value().parse().expect("a number of events"),
-            "--shape" => shape = value(),
-            "--out" => out = Some(PathBuf::from(value())),
-            "--first-session" => first_session = value().parse().expect("a session number"),
-            other => panic!("unknown argument {other}; see the comment atop examples/generate.rs"),
-        }
-    }
+    let Args {
+        events_wanted,
+        shape,
+        out,
+        first_session,
+    } = clap::Parser::parse();
     let mut rng = Rng(42 ^ first_session);
     let stdout = std::io::stdout();
     let mut written = 0u64;
     let mut index = first_session;
-    let single = shape == "document";
+    let single = shape == Shape::Document;
     let mut sink = BufWriter::with_capacity(1 << 20, stdout.lock());
     if single {
         sink.write_all(b"{\"events\": [\n")?;
@@ -206,8 +222,8 @@ fn main() -> std::io::Result<()> {
     while written < events_wanted {
         let batch = session(&mut rng, index, single);
         index += 1;
-        match shape.as_str() {
-            "ndjson" | "document" => {
+        match shape {
+            Shape::Ndjson | Shape::Document => {
                 for e in &batch {
                     if written == events_wanted {
                         break;
@@ -226,8 +242,8 @@ fn main() -> std::io::Result<()> {
                     }
                 }
             }
-            "pages" => {
-                let root = out.clone().expect("--out DIR for pages");
+            Shape::Pages => {
+                let root = out.clone().expect("clap asks for --out with pages");
                 let stage_id = batch[0].stage.trim_start_matches(ACCOUNT_STAGE).to_string();
                 let dir = root.join(stage_id).join(&batch[0].session);
                 std::fs::create_dir_all(&dir)?;
@@ -249,7 +265,6 @@ fn main() -> std::io::Result<()> {
                     }
                 }
             }
-            other => panic!("unknown shape {other}: ndjson, pages or document"),
         }
     }
     if single {

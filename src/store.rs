@@ -393,9 +393,9 @@ impl Store {
             path,
             import_key: 0,
             content_sha256: content_sha256.to_string(),
-            stages: HashMap::new(),
-            sessions: HashMap::new(),
-            participants: HashMap::new(),
+            stages: KeyCache::default(),
+            sessions: KeyCache::default(),
+            participants: KeyCache::default(),
             touched: BTreeMap::new(),
             insert_event,
             find_event,
@@ -513,10 +513,9 @@ pub struct FileWriter<'c> {
     import_key: i64,
     content_sha256: String,
     // Key look-ups stay in memory: one SELECT per event would dominate the import.
-    // Nested by the parent's key, so that a look-up borrows the id instead of allocating a key.
-    stages: HashMap<String, i64>,
-    sessions: HashMap<i64, HashMap<String, i64>>,
-    participants: HashMap<i64, HashMap<String, i64>>,
+    stages: KeyCache,
+    sessions: KeyCache,
+    participants: KeyCache,
     /// Sessions this file changed, with the participants that got new events: only those are
     /// re-derived, so importing a session's pages one file at a time stays linear.
     touched: BTreeMap<i64, BTreeSet<i64>>,
@@ -527,6 +526,38 @@ pub struct FileWriter<'c> {
     /// After a duplicate, the next event is looked up before it is inserted: in a file imported
     /// again nearly every event is one, and the look-up binds 4 values where the insert binds 16.
     last_was_duplicate: bool,
+}
+
+/// The keys of one kind of row a file has used, by the parent's key and the row's id. Nested by
+/// the parent, so that a look-up borrows the id instead of allocating a key. It starts over once
+/// it holds [`KeyCache::KEPT`] keys: a file of millions of participants would otherwise grow by
+/// about 4 MiB a million events, and a key no longer kept costs one SELECT to find again.
+#[derive(Default)]
+struct KeyCache {
+    by_parent: HashMap<i64, HashMap<String, i64>>,
+    kept: usize,
+}
+
+impl KeyCache {
+    const KEPT: usize = 20_000;
+    /// The parent of a row that has none (a stage).
+    const NO_PARENT: i64 = 0;
+
+    fn get(&self, parent: i64, id: &str) -> Option<i64> {
+        self.by_parent.get(&parent)?.get(id).copied()
+    }
+
+    fn insert(&mut self, parent: i64, id: &str, key: i64) {
+        if self.kept == Self::KEPT {
+            self.by_parent = HashMap::new();
+            self.kept = 0;
+        }
+        self.by_parent
+            .entry(parent)
+            .or_default()
+            .insert(id.to_string(), key);
+        self.kept += 1;
+    }
 }
 
 /// A statement's text and its parameters.
@@ -548,7 +579,7 @@ impl FileWriter<'_> {
     }
 
     fn stage_key(&mut self, stage_arn: &str) -> Result<i64> {
-        if let Some(&k) = self.stages.get(stage_arn) {
+        if let Some(k) = self.stages.get(KeyCache::NO_PARENT, stage_arn) {
             return Ok(k);
         }
         let arn = params![stage_arn];
@@ -556,17 +587,13 @@ impl FileWriter<'_> {
             (include_str!("store/find_stage.sql"), arn),
             (include_str!("store/insert_stage.sql"), arn),
         )?;
-        self.stages.insert(stage_arn.to_string(), k);
+        self.stages.insert(KeyCache::NO_PARENT, stage_arn, k);
         Ok(k)
     }
 
     fn session_key(&mut self, stage_arn: &str, session_id: &str) -> Result<i64> {
         let stage_key = self.stage_key(stage_arn)?;
-        if let Some(&k) = self
-            .sessions
-            .get(&stage_key)
-            .and_then(|s| s.get(session_id))
-        {
+        if let Some(k) = self.sessions.get(stage_key, session_id) {
             return Ok(k);
         }
         let ids = params![stage_key, session_id];
@@ -574,19 +601,12 @@ impl FileWriter<'_> {
             (include_str!("store/find_session.sql"), ids),
             (include_str!("store/insert_session.sql"), ids),
         )?;
-        self.sessions
-            .entry(stage_key)
-            .or_default()
-            .insert(session_id.to_string(), k);
+        self.sessions.insert(stage_key, session_id, k);
         Ok(k)
     }
 
     fn participant_key(&mut self, session_key: i64, participant_id: &str) -> Result<i64> {
-        if let Some(&k) = self
-            .participants
-            .get(&session_key)
-            .and_then(|p| p.get(participant_id))
-        {
+        if let Some(k) = self.participants.get(session_key, participant_id) {
             return Ok(k);
         }
         let ids = params![session_key, participant_id];
@@ -594,10 +614,7 @@ impl FileWriter<'_> {
             (include_str!("store/find_participant.sql"), ids),
             (include_str!("store/insert_participant.sql"), ids),
         )?;
-        self.participants
-            .entry(session_key)
-            .or_default()
-            .insert(participant_id.to_string(), k);
+        self.participants.insert(session_key, participant_id, k);
         Ok(k)
     }
 
@@ -880,25 +897,22 @@ impl FileWriter<'_> {
 
     /// Keeps the session's peak numbers of connected and of publishing intervals.
     fn store_peaks(&self, session_key: i64) -> rusqlite::Result<()> {
-        let (mut connected, mut publishing) = (Vec::new(), Vec::new());
         let mut statement = self
             .conn
             .prepare_cached(include_str!("store/session_intervals.sql"))?;
-        let mut rows = statement.query([session_key])?;
-        while let Some(r) = rows.next()? {
-            let span = (r.get(1)?, r.get(2)?);
-            match r.get_ref(0)?.as_str()? {
-                "connected" => connected.push(span),
-                _ => publishing.push(span),
-            }
-        }
+        // One kind at a time, handed on as read: a session's intervals are not held twice.
+        let mut peak = |kind: &str| -> rusqlite::Result<i64> {
+            let mut failed = Ok(());
+            let spans = statement
+                .query_map(params![session_key, kind], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .map_while(|span| span.map_err(|e| failed = Err(e)).ok());
+            let peak = intervals::peak(spans);
+            failed.map(|()| peak)
+        };
+        let (connected, publishing) = (peak("connected")?, peak("publishing")?);
         self.conn
             .prepare_cached(include_str!("store/set_session_peaks.sql"))?
-            .execute([
-                session_key,
-                intervals::peak(connected),
-                intervals::peak(publishing),
-            ])?;
+            .execute([session_key, connected, publishing])?;
         Ok(())
     }
 
@@ -1167,6 +1181,21 @@ mod tests {
             .and_then(|writer| writer.commit(&Counts::default(), "ndjson", 0))
             .and_then(|()| store.commit_batch())
             .unwrap();
+    }
+
+    #[test]
+    fn key_cache_starts_over_past_its_bound() {
+        let mut cache = KeyCache::default();
+        for k in 0..KeyCache::KEPT as i64 {
+            cache.insert(k % 7, &format!("p{k}"), k);
+        }
+        assert_eq!(cache.get(0, "p0"), Some(0));
+        assert_eq!(cache.get(6, "p6"), Some(6));
+        assert_eq!(cache.get(1, "p0"), None, "by parent and id");
+        cache.insert(KeyCache::NO_PARENT, "one more", -1);
+        assert_eq!(cache.get(0, "p0"), None);
+        assert_eq!(cache.get(KeyCache::NO_PARENT, "one more"), Some(-1));
+        assert_eq!(cache.kept, 1);
     }
 
     /// Look-ups hold a snapshot; had the write that follows them started from it, SQLite would

@@ -1,4 +1,4 @@
--- The connected and publishing intervals of a session, for its peaks.
-SELECT kind, started_at_us, stopped_at_us
+-- A session's intervals of one kind, for its peak.
+SELECT started_at_us, stopped_at_us
 FROM intervals
-WHERE session_key = ?1 AND kind IN ('connected', 'publishing')
+WHERE session_key = ?1 AND kind = ?2
