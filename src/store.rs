@@ -37,6 +37,11 @@ pub struct Store {
     /// When the read transaction that the look-ups of [`Store::imported_as`] share began, while
     /// one is open.
     reading_since: Option<Instant>,
+    /// The database file as the migration lock opened it, kept open until the connection has
+    /// closed (fields drop in order): closing any descriptor of a file drops every POSIX lock
+    /// the process holds on it, SQLite's included. Without its lock an import is invisible to
+    /// other processes, and the last of them to close deletes the WAL it is writing.
+    _database_file: Option<std::fs::File>,
 }
 
 /// A schema migration, and when it was applied to a database (`None`: pending).
@@ -117,6 +122,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             reading_since: None,
+            _database_file: None,
         }
     }
 
@@ -160,7 +166,11 @@ impl Store {
             std::thread::sleep(Duration::from_millis(20));
         }
         let applied = store.prepare_for_writing(busy_timeout)?;
-        drop(file);
+        file.unlock().map_err(|source| Error::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        store._database_file = Some(file);
         Ok((store, applied))
     }
 

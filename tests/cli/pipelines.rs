@@ -1452,6 +1452,53 @@ fn a_held_write_lock_fails_an_import_with_busy_timeout_0_and_a_longer_timeout_wa
     assert_eq!(s.count("stages WHERE stage_arn = 'held-by-the-test'"), 0);
 }
 
+/// SQLite lets the last connection to close a database in WAL mode checkpoint and delete the
+/// WAL, and it knows it is the last when no other process holds a lock on the database file
+/// (sqlite3 3.40, and Python's sqlite3 that Datasette uses, do just that). An import without
+/// its lock would go on writing into a deleted WAL: its work unseen, and a second import
+/// corrupting the database, both thinking they held the only write lock.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_import_holds_its_lock_on_the_database_file_while_it_runs() {
+    use std::os::unix::fs::MetadataExt;
+    let s = Stagelog::new();
+    s.run(&["migrate"]).success();
+    let wal = format!("{}-wal", s.db.display());
+    assert!(!Path::new(&wal).exists(), "migrate's close removed its WAL");
+    // Reading stdin to its end first, the import waits with the database open.
+    let mut import = stagelog_process(&s, &["import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !Path::new(&wal).exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Well past opening and migrating, which once dropped the lock at its end.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let pid = import.id().to_string();
+    let file = format!(":{}", std::fs::metadata(&s.db).unwrap().ino());
+    // /proc/locks: `1: POSIX  ADVISORY  READ 22826 fe:00:10510543 128 128`.
+    let locks = std::fs::read_to_string("/proc/locks").unwrap();
+    let held = locks.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.get(4) == Some(&pid.as_str()) && fields.get(5).is_some_and(|f| f.ends_with(&file))
+    });
+    assert!(held, "no lock of process {pid} on {file} in\n{locks}");
+
+    let events = std::fs::read(pipeline("eventbridge/stage-events.ndjson")).unwrap();
+    let mut stdin = import.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, &events).unwrap();
+    drop(stdin);
+    let out = import.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.count("events"), 6);
+}
+
 #[test]
 fn readers_are_not_blocked_by_an_open_write_transaction() {
     let s = Stagelog::new();
