@@ -22,49 +22,75 @@ use crate::error::{Error, Result};
 use scanner::{ScanError, Scanner};
 
 /// Expands the command-line paths: `-` is stdin, a directory is walked recursively in sorted
-/// order so that runs are deterministic.
-pub fn expand_paths(paths: &[String]) -> Result<Vec<PathBuf>> {
+/// order so that runs are deterministic. What cannot be walked or read under a directory (a
+/// folder without permission, a FIFO, a socket) is an error in its place, so that it fails on
+/// its own while the rest is imported; a pipe is read only when named on the command line.
+pub fn expand_paths(paths: &[String]) -> Vec<Result<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path == "-" {
-            files.push(PathBuf::from("-"));
+            files.push(Ok(PathBuf::from("-")));
         } else {
             let path = Path::new(path);
-            walk(path, path.is_dir(), &mut files)?;
+            walk(path, path.is_dir(), &mut files);
         }
     }
-    Ok(files)
+    files
 }
 
 /// Walks a directory, or takes a file. An entry's type comes with the directory listing, so a
 /// folder of many small files costs no `stat` per file (a tenth of re-importing one).
-fn walk(path: &Path, is_dir: bool, files: &mut Vec<PathBuf>) -> Result<()> {
+fn walk(path: &Path, is_dir: bool, files: &mut Vec<Result<PathBuf>>) {
     if !is_dir {
         // Missing files are reported when read, with the reason the OS gives.
-        files.push(path.to_path_buf());
-        return Ok(());
+        files.push(Ok(path.to_path_buf()));
+        return;
     }
-    let read_error = |source| Error::Read {
-        path: path.display().to_string(),
-        source,
+    let listing = std::fs::read_dir(path).and_then(|entries| {
+        entries
+            .map(|entry| entry.and_then(|e| Ok((e.path(), e.file_type()?))))
+            .collect::<std::io::Result<Vec<_>>>()
+    });
+    let mut entries = match listing {
+        Ok(entries) => entries,
+        Err(source) => {
+            files.push(Err(Error::Read {
+                path: path.display().to_string(),
+                source,
+            }));
+            return;
+        }
     };
-    let mut entries = std::fs::read_dir(path)
-        .map_err(read_error)?
-        .map(|entry| entry.and_then(|e| Ok((e.path(), e.file_type()?))))
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(read_error)?;
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     for (entry, file_type) in entries {
         let hidden = entry
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        // A link to a directory can loop back on the tree; links to files are read.
-        let linked_dir = file_type.is_symlink() && entry.is_dir();
-        if !hidden && !linked_dir {
-            walk(&entry, file_type.is_dir(), files)?;
+        if hidden {
+            continue;
+        }
+        if file_type.is_dir() {
+            walk(&entry, true, files);
+            continue;
+        }
+        // A link counts as what it names; a dangling one fails when read, with the OS's reason.
+        let named = if file_type.is_symlink() {
+            std::fs::metadata(&entry).map(|m| m.file_type()).ok()
+        } else {
+            Some(file_type)
+        };
+        match named {
+            // A link to a directory can loop back on the tree.
+            Some(t) if t.is_dir() => {}
+            Some(t) if !t.is_file() => files.push(Err(Error::BadFile {
+                path: entry.display().to_string(),
+                reason: "not a regular file (a FIFO, socket or device is read only when named \
+                         on the command line)"
+                    .to_string(),
+            })),
+            _ => files.push(Ok(entry)),
         }
     }
-    Ok(())
 }
 
 /// One input: its name in messages, the SHA-256 of its bytes as stored, and a way to read it

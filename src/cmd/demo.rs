@@ -81,7 +81,7 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<u8> {
         };
         Ok((source, flags))
     });
-    let total_bytes = || SAMPLE.iter().map(|f| f.bytes.len() as u64).sum();
+    let total_bytes = SAMPLE.iter().map(|f| f.bytes.len() as u64).sum();
     let code = super::import::import_all(&mut store, files, total_bytes, Default::default());
 
     let catalog = report::catalog(None)?;

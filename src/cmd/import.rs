@@ -38,7 +38,7 @@ pub fn run(global: &Global, args: &ImportArgs) -> Result<u8> {
         strict: args.strict,
         quiet: args.quiet,
     };
-    let files = formats::expand_paths(&args.paths)?;
+    let files = formats::expand_paths(&args.paths);
     if files.is_empty() {
         crate::note!(
             "nothing to import: no files under {}",
@@ -53,21 +53,25 @@ pub fn run(global: &Global, args: &ImportArgs) -> Result<u8> {
     }
     // Sizes are looked up only for a progress bar: a `stat` per file is a tenth of re-importing
     // a folder of saved pages.
-    let total_bytes = || {
+    let total_bytes = if Progress::shown(options.quiet) {
         files
             .iter()
+            .flatten()
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum()
+    } else {
+        0
     };
     let prefix = args.stage_arn_prefix.as_deref().unwrap_or_default();
-    let jobs = files.iter().map(|path| {
+    let jobs = files.into_iter().map(|found| {
+        let path = found?;
         let flags = if args.context_from_path {
-            context_from_path(path, prefix).or(&flags)
+            context_from_path(&path, prefix).or(&flags)
         } else {
             flags.clone()
         };
-        Source::open(path).map(|source| (source, flags))
+        Source::open(&path).map(|source| (source, flags))
     });
     Ok(import_all(&mut store, jobs, total_bytes, options))
 }
@@ -114,9 +118,14 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total_bytes: impl FnOnce() -> u64, quiet: bool) -> Self {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(total_bytes());
+    /// Whether a run shows a bar: not when quiet, nor when stderr is not a terminal.
+    fn shown(quiet: bool) -> bool {
+        !quiet && std::io::stderr().is_terminal()
+    }
+
+    fn new(total_bytes: u64, quiet: bool) -> Self {
+        let bar = Self::shown(quiet).then(|| {
+            let bar = ProgressBar::new(total_bytes);
             bar.set_style(
                 ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg}")
                     .expect("a valid template"),
@@ -170,7 +179,7 @@ impl Progress {
 pub fn import_all(
     store: &mut Store,
     jobs: impl Iterator<Item = Result<(Source, Flags)>>,
-    total_bytes: impl FnOnce() -> u64,
+    total_bytes: u64,
     options: Options,
 ) -> u8 {
     let mut progress = Progress::new(total_bytes, options.quiet);

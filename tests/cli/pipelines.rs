@@ -666,6 +666,40 @@ fn links_to_files_are_read_a_link_to_a_folder_is_not_and_new_files_follow_skippe
     assert_eq!(s.count("events"), 4);
 }
 
+#[test]
+fn a_fifo_under_a_folder_fails_on_its_own_instead_of_waiting_for_a_writer() {
+    // in/a.ndjson, in/b-fifo (nobody writes to it), in/c-link -> in/b-fifo, in/d.ndjson.gz.
+    let s = Stagelog::new();
+    let folder = s.dir.path().join("in");
+    std::fs::create_dir(&folder).unwrap();
+    let tree = Path::new(&pipeline("tree")).join("2026-03-07");
+    std::fs::copy(tree.join("a-joins.ndjson"), folder.join("a.ndjson")).unwrap();
+    std::fs::copy(tree.join("b-leaves.ndjson.gz"), folder.join("d.ndjson.gz")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(folder.join("b-fifo"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink(folder.join("b-fifo"), folder.join("c-link")).unwrap();
+
+    let run = s
+        .cmd(&["import", "in"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1);
+    let stderr = stderr_of(&run);
+    for name in ["in/b-fifo", "in/c-link"] {
+        assert!(
+            stderr.contains(&format!("stagelog: {name}: not a regular file")),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("total, 4 files, 2 failed"), "{stderr}");
+    // a-joins 2 events + b-leaves 2.
+    assert_eq!(s.count("imports"), 2);
+    assert_eq!(s.count("events"), 4);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Context from paths
 // ---------------------------------------------------------------------------------------------
