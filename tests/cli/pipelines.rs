@@ -630,15 +630,22 @@ fn a_directory_is_walked_in_sorted_order_and_imported_content_is_skipped_unless_
     );
 }
 
+/// `in/a.ndjson` in the test's folder, a copy of the tree's a-joins; and the tree's folder
+/// that holds a-joins and b-leaves.
+fn folder_with_a_copy_of_a_joins(s: &Stagelog) -> (PathBuf, PathBuf) {
+    let folder = s.dir.path().join("in");
+    std::fs::create_dir(&folder).unwrap();
+    let tree = Path::new(&pipeline("tree")).join("2026-03-07");
+    std::fs::copy(tree.join("a-joins.ndjson"), folder.join("a.ndjson")).unwrap();
+    (folder, tree)
+}
+
 #[test]
 fn links_to_files_are_read_a_link_to_a_folder_is_not_and_new_files_follow_skipped_ones() {
     // in/a.ndjson (a copy of tree's a-joins), in/back -> in itself, in/z-link.ndjson.gz -> tree's
     // b-leaves. Followed, `back` would walk the folder again: in/back/a.ndjson, in/back/back/….
     let s = Stagelog::new();
-    let folder = s.dir.path().join("in");
-    std::fs::create_dir(&folder).unwrap();
-    let tree = Path::new(&pipeline("tree")).join("2026-03-07");
-    std::fs::copy(tree.join("a-joins.ndjson"), folder.join("a.ndjson")).unwrap();
+    let (folder, tree) = folder_with_a_copy_of_a_joins(&s);
     std::os::unix::fs::symlink(&folder, folder.join("back")).unwrap();
     std::os::unix::fs::symlink(
         tree.join("b-leaves.ndjson.gz"),
@@ -670,10 +677,7 @@ fn links_to_files_are_read_a_link_to_a_folder_is_not_and_new_files_follow_skippe
 fn a_fifo_under_a_folder_fails_on_its_own_instead_of_waiting_for_a_writer() {
     // in/a.ndjson, in/b-fifo (nobody writes to it), in/c-link -> in/b-fifo, in/d.ndjson.gz.
     let s = Stagelog::new();
-    let folder = s.dir.path().join("in");
-    std::fs::create_dir(&folder).unwrap();
-    let tree = Path::new(&pipeline("tree")).join("2026-03-07");
-    std::fs::copy(tree.join("a-joins.ndjson"), folder.join("a.ndjson")).unwrap();
+    let (folder, tree) = folder_with_a_copy_of_a_joins(&s);
     std::fs::copy(tree.join("b-leaves.ndjson.gz"), folder.join("d.ndjson.gz")).unwrap();
     let made = std::process::Command::new("mkfifo")
         .arg(folder.join("b-fifo"))
