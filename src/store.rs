@@ -377,10 +377,30 @@ impl Store {
         file: &str,
         content_sha256: &str,
         context: &str,
-    ) -> Result<FileWriter<'_>> {
+        unless_imported: bool,
+    ) -> Result<Begun<'_>> {
         // A write must not follow the look-ups' read: should another process have written
         // since that began, SQLite would refuse the upgrade at once instead of waiting.
         self.end_reading()?;
+        let undo = if self.conn.is_autocommit() {
+            Undo::Transaction
+        } else {
+            Undo::Savepoint
+        };
+        self.conn
+            .execute_batch(undo.begin())
+            .map_err(|e| db_error(&self.path, e))?;
+        // A batch's first file was looked up before its write lock was taken, and another
+        // import of the same content may have come in between; later files were looked up
+        // under the lock.
+        if unless_imported && matches!(undo, Undo::Transaction) {
+            if let Some(imported_as) = self.imported_as(content_sha256, context)? {
+                self.conn
+                    .execute_batch(undo.roll_back())
+                    .map_err(|e| db_error(&self.path, e))?;
+                return Ok(Begun::ImportedAs(imported_as));
+            }
+        }
         let path = self.path.clone();
         let statement = |sql| {
             self.conn
@@ -389,14 +409,6 @@ impl Store {
         };
         let insert_event = statement(include_str!("store/insert_event.sql"))?;
         let find_event = statement(include_str!("store/find_event.sql"))?;
-        let undo = if self.conn.is_autocommit() {
-            Undo::Transaction
-        } else {
-            Undo::Savepoint
-        };
-        self.conn
-            .execute_batch(undo.begin())
-            .map_err(|e| db_error(&path, e))?;
         let mut writer = FileWriter {
             conn: &self.conn,
             undo: Some(undo),
@@ -425,7 +437,7 @@ impl Store {
             })
             .map_err(|e| writer.err(e))?;
         writer.import_key = writer.conn.last_insert_rowid();
-        Ok(writer)
+        Ok(Begun::Writing(Box::new(writer)))
     }
 
     /// True while files imported since the last [`Store::commit_batch`] wait to be committed.
@@ -478,6 +490,13 @@ impl std::ops::AddAssign for Counts {
         self.skipped += o.skipped;
         self.unknowns += o.unknowns;
     }
+}
+
+/// What [`Store::begin_file`] found once it held the write lock.
+pub enum Begun<'c> {
+    Writing(Box<FileWriter<'c>>),
+    /// Another process imported the same content meanwhile, under this path.
+    ImportedAs(String),
 }
 
 /// How a file's writes are undone when it fails.
@@ -1186,11 +1205,53 @@ mod tests {
     use super::*;
 
     fn import(store: &mut Store, file: &str, content_sha256: &str) {
+        begin_and_commit(store, file, content_sha256, true);
+    }
+
+    fn import_forced(store: &mut Store, file: &str, content_sha256: &str) {
+        begin_and_commit(store, file, content_sha256, false);
+    }
+
+    fn begin_and_commit(
+        store: &mut Store,
+        file: &str,
+        content_sha256: &str,
+        unless_imported: bool,
+    ) {
         store
-            .begin_file(file, content_sha256, "{}")
-            .and_then(|writer| writer.commit(&Counts::default(), "ndjson", 0))
+            .begin_file(file, content_sha256, "{}", unless_imported)
+            .and_then(|begun| match begun {
+                Begun::Writing(writer) => writer.commit(&Counts::default(), "ndjson", 0),
+                Begun::ImportedAs(path) => panic!("{file} imported before as {path}"),
+            })
             .and_then(|()| store.commit_batch())
             .unwrap();
+    }
+
+    /// Two imports of one folder at once: each looks a file up, finds nothing, and waits for
+    /// the write lock; the second to get it must not record the file again.
+    #[test]
+    fn content_imported_between_the_look_up_and_the_lock_is_not_imported_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut late = Store::open_for_writing(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+        let mut early = Store::open_for_writing(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+        assert_eq!(late.imported_as("aa", "{}").unwrap(), None);
+        assert_eq!(early.imported_as("aa", "{}").unwrap(), None);
+        import(&mut early, "early/a.ndjson", "aa");
+
+        match late.begin_file("late/a.ndjson", "aa", "{}", true).unwrap() {
+            Begun::ImportedAs(path) => assert_eq!(path, "early/a.ndjson"),
+            Begun::Writing(_) => panic!("imported a second time"),
+        }
+        assert!(!late.in_batch(), "nothing left open");
+        // --force reads it again all the same.
+        import_forced(&mut late, "late/a.ndjson", "aa");
+        let imports: i64 = late
+            .connection()
+            .query_row("SELECT count(*) FROM imports", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(imports, 2);
     }
 
     #[test]

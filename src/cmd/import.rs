@@ -14,7 +14,7 @@ use crate::cli::{Global, ImportArgs};
 use crate::error::{Error, Result};
 use crate::formats::{self, PageContext, Piece, Source, Stop};
 use crate::normalize::{self, Flags, Normalized, Record, Reject};
-use crate::store::{Counts, FileWriter, Store};
+use crate::store::{Begun, Counts, FileWriter, Store};
 
 /// How many reject reasons a file's summary shows; all are kept in the `rejects` table.
 const REJECTS_SHOWN: usize = 5;
@@ -188,28 +188,32 @@ pub fn import_all(
     let mut uncommitted = Uncommitted::default();
     for job in jobs {
         files += 1;
-        if let Ok((source, _)) = &job {
-            // A large file starts a batch of its own, so that it needs no savepoint.
-            if source.size >= SMALL_FILE && store.in_batch() {
-                failed += uncommitted.commit(store, &progress);
+        let (source, flags) = match job {
+            Ok(job) => job,
+            Err(e) => {
+                failed += 1;
+                progress.line(&format!("stagelog: {:#}", anyhow::Error::from(e)));
+                continue;
             }
+        };
+        // A large file starts a batch of its own, so that it needs no savepoint.
+        if source.size >= SMALL_FILE && store.in_batch() {
+            failed += uncommitted.commit(store, &progress);
         }
-        let outcome = job.and_then(|(source, flags)| {
-            let outcome = import_file(store, &source, &flags, options, &mut progress);
-            progress.file_done(source.size);
-            Ok((source.name, source.size, outcome?))
-        });
+        let outcome = import_file(store, &source, &flags, options, &mut progress);
+        progress.file_done(source.size);
+        let name = source.name;
         match outcome {
-            Ok((name, size, Outcome::Imported(counts))) => {
+            Ok(Outcome::Imported(counts)) => {
                 if !options.quiet {
                     progress.line(&format!("{name}: {}", summary(&counts)));
                 }
                 total += counts;
-                if uncommitted.add(size) {
+                if uncommitted.add(source.size) {
                     failed += uncommitted.commit(store, &progress);
                 }
             }
-            Ok((name, _, Outcome::Unchanged { imported_as })) => {
+            Ok(Outcome::Unchanged { imported_as }) => {
                 unchanged += 1;
                 if !options.quiet {
                     let from = if imported_as == name {
@@ -225,7 +229,16 @@ pub fn import_all(
             }
             Err(e) => {
                 failed += 1;
-                progress.line(&format!("stagelog: {:#}", anyhow::Error::from(e)));
+                let locked_out = matches!(e, Error::Busy { .. });
+                progress.line(&failure(&name, e));
+                if locked_out {
+                    // Each file after it would wait as long for the lock, and fail the same way.
+                    progress.line(
+                        "stagelog: stopped: the files after it were not read (import them again \
+                         once the other writer is done)",
+                    );
+                    break;
+                }
             }
         }
     }
@@ -246,6 +259,17 @@ pub fn import_all(
         3
     } else {
         0
+    }
+}
+
+/// A failed file's line: the error's own when it names the file, else after the file's name.
+fn failure(name: &str, e: Error) -> String {
+    let named = matches!(e, Error::Read { .. } | Error::BadFile { .. });
+    let cause = anyhow::Error::from(e);
+    if named {
+        format!("stagelog: {cause:#}")
+    } else {
+        format!("stagelog: {name}: {cause:#}")
     }
 }
 
@@ -330,6 +354,7 @@ fn import_file(
     loop {
         match import_pass(store, source, flags, &presets, options, progress)? {
             Pass::Done(counts) => return Ok(Outcome::Imported(counts)),
+            Pass::Unchanged { imported_as } => return Ok(Outcome::Unchanged { imported_as }),
             // The savepoint was rolled back; read again knowing the page's context.
             Pass::Again { page, context } => {
                 presets.insert(page, context);
@@ -340,7 +365,14 @@ fn import_file(
 
 enum Pass {
     Done(Counts),
-    Again { page: usize, context: PageContext },
+    Again {
+        page: usize,
+        context: PageContext,
+    },
+    /// Another import of the same content got the write lock first.
+    Unchanged {
+        imported_as: String,
+    },
 }
 
 /// What one reading of a file has seen so far.
@@ -437,7 +469,16 @@ fn import_pass(
         path: source.name.clone(),
         reason,
     };
-    let mut writer = store.begin_file(&source.name, &source.content_sha256, &flags.to_json())?;
+    let context = flags.to_json();
+    let mut writer = match store.begin_file(
+        &source.name,
+        &source.content_sha256,
+        &context,
+        !options.force,
+    )? {
+        Begun::Writing(writer) => writer,
+        Begun::ImportedAs(imported_as) => return Ok(Pass::Unchanged { imported_as }),
+    };
     let mut tally = Tally::default();
     let mut write = |batches: &mut dyn Iterator<Item = Batch>| -> Result<()> {
         for (consumed, normalized) in batches.flatten() {

@@ -1449,6 +1449,37 @@ fn two_imports_at_once_into_one_database_both_succeed() {
 }
 
 #[test]
+fn a_run_stops_at_the_first_file_the_lock_keeps_out() {
+    // The tree: a-joins, b-leaves, late/c-copy-of-a, d-broken-line. Without stopping, each of
+    // the four would wait --busy-timeout in turn.
+    let s = Stagelog::new();
+    s.run(&["migrate"]).success();
+    let holder = sqlite(&s);
+    holder
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO stages (stage_arn) VALUES ('held');")
+        .unwrap();
+    let run = s
+        .run(&["--busy-timeout", "0", "import", &pipeline("tree")])
+        .code(1);
+    let stderr = stderr_of(&run);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[0].starts_with("stagelog: ")
+            && lines[0].contains("2026-03-07/a-joins.ndjson: database ")
+            && lines[0].contains("locked"),
+        "the file, then why: {stderr}"
+    );
+    assert!(lines[1].starts_with("stagelog: stopped: the files after it were not read"));
+    assert!(
+        lines[2].starts_with("total, 1 file, 1 failed: 0 read"),
+        "{stderr}"
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(s.count("imports"), 0);
+}
+
+#[test]
 fn a_held_write_lock_fails_an_import_with_busy_timeout_0_and_a_longer_timeout_waits() {
     let s = Stagelog::new();
     s.run(&["migrate"]).success();
