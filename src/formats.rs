@@ -21,11 +21,15 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use scanner::{ScanError, Scanner};
 
+/// One path found by [`expand_paths`]: a file to read, or why an entry under a directory cannot
+/// be one (boxed: a folder can hold a hundred thousand saved pages, each path kept until read).
+pub type Found = std::result::Result<PathBuf, Box<Error>>;
+
 /// Expands the command-line paths: `-` is stdin, a directory is walked recursively in sorted
 /// order so that runs are deterministic. What cannot be walked or read under a directory (a
 /// folder without permission, a FIFO, a socket) is an error in its place, so that it fails on
 /// its own while the rest is imported; a pipe is read only when named on the command line.
-pub fn expand_paths(paths: &[String]) -> Vec<Result<PathBuf>> {
+pub fn expand_paths(paths: &[String]) -> Vec<Found> {
     let mut files = Vec::new();
     for path in paths {
         if path == "-" {
@@ -40,7 +44,7 @@ pub fn expand_paths(paths: &[String]) -> Vec<Result<PathBuf>> {
 
 /// Walks a directory, or takes a file. An entry's type comes with the directory listing, so a
 /// folder of many small files costs no `stat` per file (a tenth of re-importing one).
-fn walk(path: &Path, is_dir: bool, files: &mut Vec<Result<PathBuf>>) {
+fn walk(path: &Path, is_dir: bool, files: &mut Vec<Found>) {
     if !is_dir {
         // Missing files are reported when read, with the reason the OS gives.
         files.push(Ok(path.to_path_buf()));
@@ -54,10 +58,10 @@ fn walk(path: &Path, is_dir: bool, files: &mut Vec<Result<PathBuf>>) {
     let mut entries = match listing {
         Ok(entries) => entries,
         Err(source) => {
-            files.push(Err(Error::Read {
+            files.push(Err(Box::new(Error::Read {
                 path: path.display().to_string(),
                 source,
-            }));
+            })));
             return;
         }
     };
@@ -82,12 +86,12 @@ fn walk(path: &Path, is_dir: bool, files: &mut Vec<Result<PathBuf>>) {
         match named {
             // A link to a directory can loop back on the tree.
             Some(t) if t.is_dir() => {}
-            Some(t) if !t.is_file() => files.push(Err(Error::BadFile {
+            Some(t) if !t.is_file() => files.push(Err(Box::new(Error::BadFile {
                 path: entry.display().to_string(),
                 reason: "not a regular file (a FIFO, socket or device is read only when named \
                          on the command line)"
                     .to_string(),
-            })),
+            }))),
             _ => files.push(Ok(entry)),
         }
     }

@@ -65,7 +65,7 @@ pub fn run(global: &Global, args: &ImportArgs) -> Result<u8> {
     };
     let prefix = args.stage_arn_prefix.as_deref().unwrap_or_default();
     let jobs = files.into_iter().map(|found| {
-        let path = found?;
+        let path = found.map_err(|e| *e)?;
         let flags = if args.context_from_path {
             context_from_path(&path, prefix).or(&flags)
         } else {
