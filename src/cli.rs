@@ -64,8 +64,9 @@ pub enum Command {
 /// events as NDJSON or a JSON array, EventBridge events (one per line, an array, or written back
 /// to back as Firehose does), ListParticipants / GetParticipant, ListStageSessions /
 /// GetStageSession. gzip and zstd are undone by their magic bytes, UTF-16 is decoded. A
-/// directory is read recursively, in sorted order, skipping hidden files and links to
-/// directories (a FIFO, socket or device in it fails; name one to read it); a file whose content
+/// directory is read recursively, in sorted order, skipping hidden files, links to directories
+/// and the database's own files (a FIFO, socket or device in it fails; name one to read it); a
+/// file whose content
 /// was imported before is skipped unread (see --force). A file that the database's lock keeps
 /// out past --busy-timeout stops the run, the files after it unread. Each
 /// file is imported whole or not at all, and readers see all of it or none (files are committed

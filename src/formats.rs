@@ -29,30 +29,85 @@ pub type Found = std::result::Result<PathBuf, Box<Error>>;
 /// order so that runs are deterministic. What cannot be walked or read under a directory (a
 /// folder without permission, a FIFO, a socket) is an error in its place, so that it fails on
 /// its own while the rest is imported; a pipe is read only when named on the command line.
-pub fn expand_paths(paths: &[String]) -> Vec<Found> {
+///
+/// The database the run writes, and its `-wal`, `-shm` and `-journal`, are never read: skipped
+/// in a folder (where a nightly job's data and database may well sit together), an error when
+/// named. Opening and closing a descriptor of the database would drop the locks SQLite holds on
+/// it, and let another process delete the WAL that the import is writing.
+pub fn expand_paths(paths: &[String], database: &Path) -> Vec<Found> {
+    let database = DatabaseFiles::of(database);
     let mut files = Vec::new();
     for path in paths {
         if path == "-" {
             files.push(Ok(PathBuf::from("-")));
+            continue;
+        }
+        let path = Path::new(path);
+        if path.is_dir() {
+            walk(path, path.canonicalize().ok(), &database, &mut files);
+        } else if database.includes(path) {
+            files.push(Err(Box::new(Error::BadFile {
+                path: path.display().to_string(),
+                reason: "the database this import writes, or one of its files; not read"
+                    .to_string(),
+            })));
         } else {
-            let path = Path::new(path);
-            walk(path, path.is_dir(), &mut files);
+            // Missing files are reported when read, with the reason the OS gives.
+            files.push(Ok(path.to_path_buf()));
         }
     }
     files
 }
 
-/// Walks a directory, or takes a file. An entry's type comes with the directory listing, so a
-/// folder of many small files costs no `stat` per file (a tenth of re-importing one).
-fn walk(path: &Path, is_dir: bool, files: &mut Vec<Found>) {
-    if !is_dir {
-        // Missing files are reported when read, with the reason the OS gives.
-        files.push(Ok(path.to_path_buf()));
-        return;
+/// The database's folder and the names of its files, to recognize them without a `stat`.
+struct DatabaseFiles {
+    /// `None` when the folder cannot be resolved; then nothing there can be read either.
+    folder: Option<PathBuf>,
+    names: [std::ffi::OsString; 4],
+}
+
+impl DatabaseFiles {
+    fn of(database: &Path) -> DatabaseFiles {
+        let name = database.file_name().unwrap_or_default();
+        let with = |suffix: &str| {
+            let mut named = name.to_os_string();
+            named.push(suffix);
+            named
+        };
+        let folder = match database.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        DatabaseFiles {
+            folder: folder.canonicalize().ok(),
+            names: [with(""), with("-wal"), with("-shm"), with("-journal")],
+        }
     }
+
+    /// Whether the entry `name` of the folder at the resolved path `folder` is one of them.
+    fn holds(&self, folder: &Path, name: &std::ffi::OsStr) -> bool {
+        self.folder.as_deref() == Some(folder) && self.names.iter().any(|n| n == name)
+    }
+
+    /// Whether the file at `path`, links followed, is one of them.
+    fn includes(&self, path: &Path) -> bool {
+        let Ok(resolved) = path.canonicalize() else {
+            return false;
+        };
+        resolved
+            .parent()
+            .zip(resolved.file_name())
+            .is_some_and(|(folder, name)| self.holds(folder, name))
+    }
+}
+
+/// Walks a directory whose resolved path is `resolved` (built down from the top, so that no
+/// entry needs resolving). An entry's type comes with the directory listing, so a folder of
+/// many small files costs no `stat` per file (a tenth of re-importing one).
+fn walk(path: &Path, resolved: Option<PathBuf>, database: &DatabaseFiles, files: &mut Vec<Found>) {
     let listing = std::fs::read_dir(path).and_then(|entries| {
         entries
-            .map(|entry| entry.and_then(|e| Ok((e.path(), e.file_type()?))))
+            .map(|entry| entry.and_then(|e| Ok((e.path(), e.file_name(), e.file_type()?))))
             .collect::<std::io::Result<Vec<_>>>()
     });
     let mut entries = match listing {
@@ -66,19 +121,24 @@ fn walk(path: &Path, is_dir: bool, files: &mut Vec<Found>) {
         }
     };
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (entry, file_type) in entries {
-        let hidden = entry
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if hidden {
+    for (entry, name, file_type) in entries {
+        let hidden = name.to_string_lossy().starts_with('.');
+        let ours = resolved
+            .as_deref()
+            .is_some_and(|folder| database.holds(folder, &name));
+        if hidden || ours {
             continue;
         }
         if file_type.is_dir() {
-            walk(&entry, true, files);
+            let resolved = resolved.as_ref().map(|folder| folder.join(&name));
+            walk(&entry, resolved, database, files);
             continue;
         }
         // A link counts as what it names; a dangling one fails when read, with the OS's reason.
         let named = if file_type.is_symlink() {
+            if database.includes(&entry) {
+                continue;
+            }
             std::fs::metadata(&entry).map(|m| m.file_type()).ok()
         } else {
             Some(file_type)

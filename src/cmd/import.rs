@@ -38,7 +38,7 @@ pub fn run(global: &Global, args: &ImportArgs) -> Result<u8> {
         strict: args.strict,
         quiet: args.quiet,
     };
-    let files = formats::expand_paths(&args.paths);
+    let files = formats::expand_paths(&args.paths, &global.db_path());
     if files.is_empty() {
         crate::note!(
             "nothing to import: no files under {}",

@@ -704,6 +704,40 @@ fn a_fifo_under_a_folder_fails_on_its_own_instead_of_waiting_for_a_writer() {
     assert_eq!(s.count("events"), 4);
 }
 
+#[test]
+fn the_database_in_the_imported_folder_is_never_read() {
+    // The test's folder: test.db (and its -wal and -shm while it is open), in/a.ndjson,
+    // in/b.ndjson.gz, z-link -> test.db. Reading the database would close a descriptor of it,
+    // and that drops SQLite's locks.
+    let s = Stagelog::new();
+    let (folder, tree) = folder_with_a_copy_of_a_joins(&s);
+    std::fs::copy(tree.join("b-leaves.ndjson.gz"), folder.join("b.ndjson.gz")).unwrap();
+    s.run(&["migrate"]).success();
+    std::os::unix::fs::symlink(&s.db, s.dir.path().join("z-link")).unwrap();
+    let run = s.run(&["import", "."]).code(0);
+    let stderr = stderr_of(&run);
+    assert!(stderr.contains("total, 2 files: 4 read, 4 new"), "{stderr}");
+    assert!(!stderr.contains("test.db"), "{stderr}");
+
+    // Named, it is an error of its own.
+    let named = s
+        .run(&["import", "in/a.ndjson", "test.db", "z-link"])
+        .code(1);
+    let stderr = stderr_of(&named);
+    for name in ["test.db", "z-link"] {
+        assert!(
+            stderr.contains(&format!(
+                "stagelog: {name}: the database this import writes, or one of its files"
+            )),
+            "{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("total, 3 files, 1 unchanged, 2 failed"),
+        "{stderr}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Context from paths
 // ---------------------------------------------------------------------------------------------
