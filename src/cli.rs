@@ -66,9 +66,8 @@ pub enum Command {
 /// GetStageSession. gzip and zstd are undone by their magic bytes, UTF-16 is decoded. A
 /// directory is read recursively, in sorted order, skipping hidden files, links to directories
 /// and the database's own files (a FIFO, socket or device in it fails; name one to read it); a
-/// file whose content
-/// was imported before is skipped unread (see --force). A file that the database's lock keeps
-/// out past --busy-timeout stops the run, the files after it unread. Each
+/// file whose content was imported before is skipped unread (see --force). A file that the
+/// database's lock keeps out past --busy-timeout stops the run, the files after it unread. Each
 /// file is imported whole or not at all, and readers see all of it or none (files are committed
 /// together, up to a second's worth, each in a savepoint of its own). Context (stage, session,
 /// participant) comes from the record itself, then from keys on the page object, then from the

@@ -673,6 +673,16 @@ fn links_to_files_are_read_a_link_to_a_folder_is_not_and_new_files_follow_skippe
     assert_eq!(s.count("events"), 4);
 }
 
+/// Each of `names` has its own failure line on stderr, giving `reason`.
+fn assert_each_failed(stderr: &str, names: &[&str], reason: &str) {
+    for name in names {
+        assert!(
+            stderr.contains(&format!("stagelog: {name}: {reason}")),
+            "{name}: {reason} in\n{stderr}"
+        );
+    }
+}
+
 #[test]
 fn a_fifo_under_a_folder_fails_on_its_own_instead_of_waiting_for_a_writer() {
     // in/a.ndjson, in/b-fifo (nobody writes to it), in/c-link -> in/b-fifo, in/d.ndjson.gz.
@@ -692,12 +702,7 @@ fn a_fifo_under_a_folder_fails_on_its_own_instead_of_waiting_for_a_writer() {
         .assert()
         .code(1);
     let stderr = stderr_of(&run);
-    for name in ["in/b-fifo", "in/c-link"] {
-        assert!(
-            stderr.contains(&format!("stagelog: {name}: not a regular file")),
-            "{stderr}"
-        );
-    }
+    assert_each_failed(&stderr, &["in/b-fifo", "in/c-link"], "not a regular file");
     assert!(stderr.contains("total, 4 files, 2 failed"), "{stderr}");
     // a-joins 2 events + b-leaves 2.
     assert_eq!(s.count("imports"), 2);
@@ -724,14 +729,11 @@ fn the_database_in_the_imported_folder_is_never_read() {
         .run(&["import", "in/a.ndjson", "test.db", "z-link"])
         .code(1);
     let stderr = stderr_of(&named);
-    for name in ["test.db", "z-link"] {
-        assert!(
-            stderr.contains(&format!(
-                "stagelog: {name}: the database this import writes, or one of its files"
-            )),
-            "{stderr}"
-        );
-    }
+    assert_each_failed(
+        &stderr,
+        &["test.db", "z-link"],
+        "the database this import writes, or one of its files",
+    );
     assert!(
         stderr.contains("total, 3 files, 1 unchanged, 2 failed"),
         "{stderr}"
