@@ -11,7 +11,7 @@ mod scanner;
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Seek, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -447,6 +447,10 @@ pub struct Outline {
     pub next_tokens: Vec<(&'static str, String)>,
 }
 
+/// The longest line read as one record in a single pass: longer lines take the member-by-member
+/// path, whose memory does not grow with the line.
+const ONE_LINE_RECORD_LIMIT: usize = 1 << 20;
+
 /// Response documents are recognized by their one list (or object) key.
 const RESPONSE_KEYS: [(&str, ItemKind, &str); 5] = [
     ("events", ItemKind::Event, "list-participant-events"),
@@ -676,6 +680,10 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
     /// A top-level object: a response document (whose records are read one at a time), or a
     /// record of its own (an NDJSON line).
     fn top_level_object(&mut self, line: usize) -> Result<(), Stop<E>> {
+        if let Some((value, start, end)) = self.one_line_record()? {
+            self.scanner.pos = end;
+            return self.top_level_record(line, value, start, end);
+        }
         let start = self.scanner.pos;
         let column = self.scanner.column_at(start);
         self.scanner.mark(start);
@@ -687,29 +695,14 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 // A record of its own: parsed whole from its bytes.
                 let start = self.scanner.unmark();
                 let end = self.scanner.pos;
-                self.top_level_records += 1;
-                let raw = self.scanner.bytes(start, end);
-                match parse_value(raw) {
+                match parse_value(self.scanner.bytes(start, end)) {
                     Ok((value, replaced)) => {
                         self.outline.lone_surrogates += usize::from(replaced);
-                        let kind = record_kind(&value);
-                        note_format(
-                            &mut self.formats,
-                            match kind {
-                                Some(ItemKind::EventBridge) => "eventbridge",
-                                _ => "event",
-                            },
-                        );
-                        let item = Item {
-                            position: Position::Line(line),
-                            kind,
-                            value,
-                            raw,
-                            page: Rc::default(),
-                        };
-                        hand_on_record!(self, item)
+                        self.top_level_record(line, value, start, end)
                     }
                     Err(e) => {
+                        self.top_level_records += 1;
+                        let raw = self.scanner.bytes(start, end);
                         note_format(&mut self.formats, "event");
                         let (line, column) = within(line, column, &e);
                         let reason = format!("invalid JSON: {}", serde_reason(&e));
@@ -744,6 +737,57 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 self.broken_record(start, line, column, reason, next_record)
             }
         }
+    }
+
+    /// A record that fills its line (NDJSON as Firehose and `jq -c` write it, or several
+    /// records run together on one line), parsed in one pass with its end; `None` when the line
+    /// is anything else (a response document, a pretty-printed or broken record), which
+    /// [`Reader::object_members`] reads instead. Scanning each line member by member before
+    /// parsing it took a fifth of a forced re-import (2.0 s, now 1.55 s).
+    fn one_line_record(&mut self) -> io::Result<Option<(Value, usize, usize)>> {
+        let Some((start, end)) = self.scanner.rest_of_line(ONE_LINE_RECORD_LIMIT)? else {
+            return Ok(None);
+        };
+        let mut values =
+            serde_json::Deserializer::from_slice(self.scanner.bytes(start, end)).into_iter();
+        // An object with a response document's key is left to the member-by-member reading,
+        // which alone knows which of its members holds records.
+        let record = |value: &Value| {
+            value
+                .as_object()
+                .is_some_and(|o| !RESPONSE_KEYS.iter().any(|(key, ..)| o.contains_key(*key)))
+        };
+        Ok(match values.next() {
+            Some(Ok(value)) if record(&value) => Some((value, start, start + values.byte_offset())),
+            _ => None,
+        })
+    }
+
+    /// Hands on a top-level object that is a record of its own, found at `start..end`.
+    fn top_level_record(
+        &mut self,
+        line: usize,
+        value: Value,
+        start: usize,
+        end: usize,
+    ) -> Result<(), Stop<E>> {
+        self.top_level_records += 1;
+        let kind = record_kind(&value);
+        note_format(
+            &mut self.formats,
+            match kind {
+                Some(ItemKind::EventBridge) => "eventbridge",
+                _ => "event",
+            },
+        );
+        let item = Item {
+            position: Position::Line(line),
+            kind,
+            value,
+            raw: self.scanner.bytes(start, end),
+            page: Rc::default(),
+        };
+        hand_on_record!(self, item)
     }
 
     /// Reads an object's members from its `{`, which the caller has marked. `Some(())` when it
@@ -1234,6 +1278,54 @@ mod tests {
         let (_, seen) = read_all(b"{\"name\":\"A\"}\n\xEF\xBB\xBF{\"name\":\"B\"}\n").unwrap();
         assert_eq!(seen.len(), 2);
         assert!(seen.iter().all(|(_, k)| k == "Some(Event)"), "{seen:?}");
+    }
+
+    #[test]
+    fn records_filling_their_line_read_as_the_member_by_member_path_reads_them() {
+        let long = format!("{{\"name\":\"{}\"}}", "x".repeat(ONE_LINE_RECORD_LIMIT));
+        let input = [
+            // Run together (as Firehose writes them), then CRLF.
+            "{\"name\":\"A\"}{\"name\":\"B\"} \r\n",
+            // A response document's key that holds no list: a record.
+            "{\"name\":\"C\",\"events\":5}\n",
+            "{\"name\":\"E\"} x\n",
+            "{\"name\":\"\\ud83d\"}\n",
+            "{\n \"name\": \"F\"\n}\n",
+            // A one-line response document.
+            "{\"events\":[{\"name\":\"D\"}]}\n",
+            &long,
+        ]
+        .concat();
+        let mut seen = Vec::new();
+        read(input.as_bytes(), &HashMap::new(), |piece| {
+            seen.push(match piece {
+                Piece::Record(item) => (
+                    item.position.to_string(),
+                    match item.raw.len() {
+                        ..=40 => String::from_utf8_lossy(item.raw).into_owned(),
+                        long => format!("{long} bytes"),
+                    },
+                ),
+                Piece::Broken {
+                    position, reason, ..
+                } => (position.to_string(), reason),
+            });
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        let expected = [
+            ("line 1", "{\"name\":\"A\"}"),
+            ("line 1", "{\"name\":\"B\"}"),
+            ("line 2", "{\"name\":\"C\",\"events\":5}"),
+            ("line 3", "{\"name\":\"E\"}"),
+            ("line 3", "invalid JSON: unexpected 'x' (column 14)"),
+            ("line 4", "{\"name\":\"\\ud83d\"}"),
+            ("line 5", "{\n \"name\": \"F\"\n}"),
+            ("line 8: $.events[0]", "{\"name\":\"D\"}"),
+            ("line 9", &format!("{} bytes", long.len())),
+        ];
+        let seen: Vec<_> = seen.iter().map(|(p, r)| (p.as_str(), r.as_str())).collect();
+        assert_eq!(seen, expected);
     }
 
     #[test]

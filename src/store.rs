@@ -1,16 +1,18 @@
 //! Storing: the SQLite file, its pragmas and migrations, and the per-file write transaction that
 //! inserts normalized records idempotently and re-derives intervals for the sessions it touched.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::types::ToSql;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{ToSql, Value};
 use rusqlite::{named_params, params, CachedStatement, Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, Result};
-use crate::intervals::{self, Derived, EventRow};
+use crate::intervals::{self, Derived, EventRow, Interval};
 use crate::normalize::{
     Composition, Event, Participant, Recording, Reject, Session, Token, Unknowns,
     KNOWN_ERROR_CODES, KNOWN_EVENT_NAMES,
@@ -42,6 +44,8 @@ pub struct Store {
     /// the process holds on it, SQLite's included. Without its lock an import is invisible to
     /// other processes, and the last of them to close deletes the WAL it is writing.
     _database_file: Option<std::fs::File>,
+    /// What the interval rules derived for the participant being written back.
+    write_back: Arc<WriteBack>,
 }
 
 /// A schema migration, and when it was applied to a database (`None`: pending).
@@ -123,6 +127,7 @@ impl Store {
             path: path.to_path_buf(),
             reading_since: None,
             _database_file: None,
+            write_back: Arc::default(),
         }
     }
 
@@ -150,6 +155,10 @@ impl Store {
             .map_err(|e| db_error(path, e))?;
         let mut store = Store::new(conn, path);
         store.set_pragmas(busy_timeout, &[("foreign_keys", "ON")])?;
+        store
+            .write_back
+            .register(&store.conn)
+            .map_err(|e| db_error(path, e))?;
         // Two processes opening a new database at once would both see it unmigrated, and
         // SQLite answers the loser of the race "busy" without waiting. An advisory lock on the
         // file (separate from SQLite's own locks, which `sqlite3` users keep seeing as usual)
@@ -411,6 +420,7 @@ impl Store {
         let find_event = statement(include_str!("store/find_event.sql"))?;
         let mut writer = FileWriter {
             conn: &self.conn,
+            write_back: &self.write_back,
             undo: Some(undo),
             path,
             import_key: 0,
@@ -536,6 +546,7 @@ impl Undo {
 /// everything the file wrote.
 pub struct FileWriter<'c> {
     conn: &'c Connection,
+    write_back: &'c WriteBack,
     /// `None` once the file's writes are kept.
     undo: Option<Undo>,
     path: PathBuf,
@@ -561,9 +572,11 @@ pub struct FileWriter<'c> {
 /// the parent, so that a look-up borrows the id instead of allocating a key. It starts over once
 /// it holds [`KeyCache::KEPT`] keys: a file of millions of participants would otherwise grow by
 /// about 4 MiB a million events, and a key no longer kept costs one SELECT to find again.
+///
+/// Hashed with foldhash: three look-ups an event made SipHash a tenth of a re-import's writing.
 #[derive(Default)]
 struct KeyCache {
-    by_parent: HashMap<i64, HashMap<String, i64>>,
+    by_parent: foldhash::HashMap<i64, foldhash::HashMap<String, i64>>,
     kept: usize,
 }
 
@@ -578,7 +591,7 @@ impl KeyCache {
 
     fn insert(&mut self, parent: i64, id: &str, key: i64) {
         if self.kept == Self::KEPT {
-            self.by_parent = HashMap::new();
+            self.by_parent = foldhash::HashMap::default();
             self.kept = 0;
         }
         self.by_parent
@@ -998,10 +1011,7 @@ impl FileWriter<'_> {
         self.conn
             .prepare_cached(include_str!("store/clear_replications.sql"))?
             .execute([session_key, participant_key])?;
-        let mut insert = self
-            .conn
-            .prepare_cached(include_str!("store/insert_interval.sql"))?;
-        let mut intervals: Vec<_> = derived.intervals.iter().collect();
+        let mut intervals = derived.intervals;
         intervals.sort_by(|a, b| {
             (
                 a.started_at_us,
@@ -1016,22 +1026,11 @@ impl FileWriter<'_> {
                     b.stopped_at_us,
                 ))
         });
-        for (i, ordinal) in intervals.into_iter().zip(1_i64..) {
-            insert.execute(params![
-                session_key,
-                i.participant_key,
-                ordinal,
-                i.kind.as_str(),
-                i.remote_participant_id,
-                i.started_at_us,
-                i.stopped_at_us,
-                if i.closed_by_stop {
-                    "stop"
-                } else {
-                    "session_end"
-                },
-            ])?;
-        }
+        let count = intervals.len() as i64;
+        self.write_back.set_intervals(intervals);
+        self.conn
+            .prepare_cached(include_str!("store/insert_intervals.sql"))?
+            .execute([session_key, participant_key, count])?;
         let mut insert = self
             .conn
             .prepare_cached(include_str!("store/insert_replication.sql"))?;
@@ -1045,23 +1044,23 @@ impl FileWriter<'_> {
                 r.stopped_at_us,
             ])?;
         }
-        let mut order = self
-            .conn
-            .prepare_cached(include_str!("store/set_event_order.sql"))?;
-        for a in &derived.applied {
-            let (time_us, identity, usual_effect) = &written[a.event_key as usize];
-            order.execute(params![
-                session_key,
-                participant_key,
-                time_us,
-                identity,
-                a.seq,
-                a.step,
-                (a.effect.text != *usual_effect).then_some(&a.effect.text),
-                a.effect.connected,
-                a.effect.publishing
-            ])?;
-        }
+        self.write_back
+            .set_applied(derived.applied.into_iter().map(|a| {
+                let (time_us, identity, usual_effect) = written[a.event_key as usize];
+                let effect = (a.effect.text != usual_effect).then_some(a.effect.text);
+                let applied = AppliedRow {
+                    seq: a.seq,
+                    step: a.step,
+                    effect,
+                    connected: a.effect.connected,
+                    publishing: a.effect.publishing,
+                };
+                ((time_us, identity), applied)
+            }));
+        self.conn
+            .prepare_cached(include_str!("store/set_event_order.sql"))?
+            .execute([session_key, participant_key])?;
+        self.write_back.clear();
         Ok(())
     }
     /// Keeps the participant's row of `participant_counts` up to date with its events.
@@ -1197,6 +1196,123 @@ impl ParticipantCounts {
             .iter()
             .filter(|i| !i.closed_by_stop)
             .count() as i64;
+    }
+}
+
+/// How one event applied, as `events` stores it.
+#[derive(PartialEq)]
+struct AppliedRow {
+    seq: i64,
+    step: i64,
+    /// `None` for the usual effect of its name.
+    effect: Option<String>,
+    connected: i64,
+    publishing: i64,
+}
+
+/// What the interval rules derived for one participant, read by SQL functions of the writing
+/// connection so that one statement a participant writes it back (`set_event_order.sql`,
+/// `insert_intervals.sql`): a statement a row spent most of its time opening and closing
+/// cursors, and the write-back was a third of a fresh import.
+#[derive(Default)]
+struct WriteBack(Mutex<Pending>);
+
+#[derive(Default)]
+struct Pending {
+    /// By event time and identity.
+    applied: foldhash::HashMap<(i64, [u8; 8]), AppliedRow>,
+    /// In order: the interval of ordinal `n` is at `n - 1`.
+    intervals: Vec<Interval>,
+}
+
+impl WriteBack {
+    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_applied(&self, rows: impl Iterator<Item = ((i64, [u8; 8]), AppliedRow)>) {
+        let mut pending = self.pending();
+        pending.applied.clear();
+        pending.applied.extend(rows);
+    }
+
+    fn set_intervals(&self, intervals: Vec<Interval>) {
+        self.pending().intervals = intervals;
+    }
+
+    /// Lets go of a participant's figures (a large one's would otherwise be held on).
+    fn clear(&self) {
+        *self.pending() = Pending::default();
+    }
+
+    /// Defines, on the writing connection only:
+    /// - `applied_differs(time, identity, seq, step, effect, connected, publishing)`: whether
+    ///   an event's stored values differ from the derived ones (false for one not derived,
+    ///   such as a covered event);
+    /// - `applied(time, identity, column)`: a derived value, by column 0–4 in that order;
+    /// - `derived_interval(ordinal, column)`: kind, remote participant, start, stop, closed_by;
+    /// - `generate_series`, to number the intervals.
+    fn register(self: &Arc<Self>, conn: &Connection) -> rusqlite::Result<()> {
+        use rusqlite::functions::Context;
+        let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DIRECTONLY;
+        let event = |ctx: &Context<'_>| -> rusqlite::Result<(i64, [u8; 8])> {
+            Ok((ctx.get(0)?, ctx.get(1)?))
+        };
+        let missing = || rusqlite::Error::UserFunctionError("not derived".into());
+        let write_back = Arc::clone(self);
+        conn.create_scalar_function("applied_differs", 7, flags, move |ctx| {
+            let pending = write_back.pending();
+            let Some(derived) = pending.applied.get(&event(ctx)?) else {
+                return Ok(false);
+            };
+            let stored = AppliedRow {
+                seq: ctx.get(2)?,
+                step: ctx.get(3)?,
+                effect: ctx.get(4)?,
+                connected: ctx.get(5)?,
+                publishing: ctx.get(6)?,
+            };
+            Ok(stored != *derived)
+        })?;
+        let write_back = Arc::clone(self);
+        conn.create_scalar_function("applied", 3, flags, move |ctx| {
+            let pending = write_back.pending();
+            let row = pending.applied.get(&event(ctx)?).ok_or_else(missing)?;
+            Ok(match ctx.get::<i64>(2)? {
+                0 => Value::Integer(row.seq),
+                1 => Value::Integer(row.step),
+                2 => row.effect.clone().map_or(Value::Null, Value::Text),
+                3 => Value::Integer(row.connected),
+                _ => Value::Integer(row.publishing),
+            })
+        })?;
+        let write_back = Arc::clone(self);
+        conn.create_scalar_function("derived_interval", 2, flags, move |ctx| {
+            let pending = write_back.pending();
+            let ordinal = ctx.get::<i64>(0)?;
+            let interval = usize::try_from(ordinal - 1)
+                .ok()
+                .and_then(|i| pending.intervals.get(i))
+                .ok_or_else(missing)?;
+            Ok(match ctx.get::<i64>(1)? {
+                0 => Value::Text(interval.kind.as_str().to_string()),
+                1 => interval
+                    .remote_participant_id
+                    .clone()
+                    .map_or(Value::Null, Value::Text),
+                2 => Value::Integer(interval.started_at_us),
+                3 => Value::Integer(interval.stopped_at_us),
+                _ => Value::Text(
+                    if interval.closed_by_stop {
+                        "stop"
+                    } else {
+                        "session_end"
+                    }
+                    .to_string(),
+                ),
+            })
+        })?;
+        rusqlite::vtab::series::load_module(conn)
     }
 }
 

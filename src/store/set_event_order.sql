@@ -1,5 +1,12 @@
--- An event is found by its primary key: session, participant, time and identity.
+-- Writes back how each of a participant's events applied: the values come from functions the
+-- writer defines (store.rs, WriteBack) over what the interval rules derived for this
+-- participant. Only rows that change are written.
 UPDATE events
-SET seq = ?5, step = ?6, effect = ?7, connected_delta = ?8, publishing_delta = ?9
-WHERE session_key = ?1 AND participant_key = ?2 AND event_time_us = ?3 AND identity = ?4
-  AND (seq, step, effect, connected_delta, publishing_delta) IS NOT (?5, ?6, ?7, ?8, ?9)
+SET seq = applied(event_time_us, identity, 0),
+    step = applied(event_time_us, identity, 1),
+    effect = applied(event_time_us, identity, 2),
+    connected_delta = applied(event_time_us, identity, 3),
+    publishing_delta = applied(event_time_us, identity, 4)
+WHERE session_key = ?1 AND participant_key = ?2
+  AND applied_differs(event_time_us, identity, seq, step, effect, connected_delta,
+                      publishing_delta)

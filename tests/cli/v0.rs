@@ -701,6 +701,29 @@ fn file_and_import_order_never_matter() {
     {
         assert_eq!(expected, actual, "{name} depends on import order");
     }
+    // Each event's place in the applied order, its step and effect, and each interval, by
+    // natural keys: the reversed imports derived the participants again as their events came.
+    let rows = |s: &Stagelog| {
+        [
+            "SELECT s.session_id, p.participant_id, e.event_time_us, hex(e.identity), e.name,
+                    e.seq, e.step, e.effect, e.connected_delta, e.publishing_delta, e.covered
+             FROM events e JOIN sessions s USING (session_key)
+                  JOIN participants p USING (participant_key)
+             ORDER BY 1, 2, 3, 4",
+            "SELECT s.session_id, p.participant_id, i.ordinal, i.kind, i.remote_participant_id,
+                    i.started_at_us, i.stopped_at_us, i.closed_by
+             FROM intervals i JOIN sessions s USING (session_key)
+                  JOIN participants p USING (participant_key)
+             ORDER BY 1, 2, 3",
+        ]
+        .map(|query| s.sql(query, &[]))
+    };
+    let (expected, actual) = (rows(&s), rows(&reversed));
+    assert!(
+        expected[0].len() > 40 && expected[1].len() > 15,
+        "{expected:?}"
+    );
+    assert_eq!(expected, actual);
 }
 
 #[test]
