@@ -14,7 +14,7 @@ use rusqlite::{named_params, params, CachedStatement, Connection, OpenFlags, Opt
 use crate::error::{Error, Result};
 use crate::intervals::{self, Derived, EventRow, Interval};
 use crate::normalize::{
-    Composition, Event, Participant, Recording, Reject, Session, Token, Unknowns,
+    Composition, Event, EventSource, Participant, Recording, Reject, Session, Token, Unknowns,
     KNOWN_ERROR_CODES, KNOWN_EVENT_NAMES,
 };
 
@@ -558,7 +558,7 @@ pub struct FileWriter<'c> {
     participants: KeyCache,
     /// Sessions this file changed, with the participants that got new events: only those are
     /// re-derived, so importing a session's pages one file at a time stays linear.
-    touched: BTreeMap<i64, BTreeSet<i64>>,
+    touched: BTreeMap<i64, BTreeMap<i64, Touched>>,
     // Held rather than looked up in the statement cache at every event: the cache hashes the
     // statement's text each time.
     insert_event: CachedStatement<'c>,
@@ -566,6 +566,16 @@ pub struct FileWriter<'c> {
     /// After a duplicate, the next event is looked up before it is inserted: in a file imported
     /// again nearly every event is one, and the look-up binds 4 values where the insert binds 16.
     last_was_duplicate: bool,
+}
+
+/// What a file did to a participant whose events it inserted: what its derivation may skip.
+#[derive(Default)]
+struct Touched {
+    /// The file created the participant: no earlier derivation left rows to replace.
+    created: bool,
+    /// The file inserted API events for it, or EventBridge ones.
+    api: bool,
+    eventbridge: bool,
 }
 
 /// The keys of one kind of row a file has used, by the parent's key and the row's id. Nested by
@@ -625,7 +635,7 @@ impl FileWriter<'_> {
             return Ok(k);
         }
         let arn = params![stage_arn];
-        let k = self.key_of(
+        let (k, _) = self.key_of(
             (include_str!("store/find_stage.sql"), arn),
             (include_str!("store/insert_stage.sql"), arn),
         )?;
@@ -639,7 +649,7 @@ impl FileWriter<'_> {
             return Ok(k);
         }
         let ids = params![stage_key, session_id];
-        let k = self.key_of(
+        let (k, _) = self.key_of(
             (include_str!("store/find_session.sql"), ids),
             (include_str!("store/insert_session.sql"), ids),
         )?;
@@ -647,33 +657,35 @@ impl FileWriter<'_> {
         Ok(k)
     }
 
-    fn participant_key(&mut self, session_key: i64, participant_id: &str) -> Result<i64> {
+    /// The participant's key, and whether this file created it.
+    fn participant_key(&mut self, session_key: i64, participant_id: &str) -> Result<(i64, bool)> {
         if let Some(k) = self.participants.get(session_key, participant_id) {
-            return Ok(k);
+            return Ok((k, false));
         }
         let ids = params![session_key, participant_id];
-        let k = self.key_of(
+        let (k, created) = self.key_of(
             (include_str!("store/find_participant.sql"), ids),
             (include_str!("store/insert_participant.sql"), ids),
         )?;
         self.participants.insert(session_key, participant_id, k);
-        Ok(k)
+        Ok((k, created))
     }
 
-    /// The key of the row `find` finds, or else of the row `insert` adds. Found first, because
-    /// an upsert would write a row that is there already once more.
-    fn key_of(&self, find: Query<'_>, insert: Query<'_>) -> Result<i64> {
+    /// The key of the row `find` finds, or else of the row `insert` adds (then true). Found
+    /// first, because an upsert would write a row that is there already once more.
+    fn key_of(&self, find: Query<'_>, insert: Query<'_>) -> Result<(i64, bool)> {
         let found = self
             .conn
             .prepare_cached(find.0)
             .and_then(|mut s| s.query_row(find.1, |r| r.get(0)).optional())
             .map_err(|e| self.err(e))?;
         match found {
-            Some(key) => Ok(key),
+            Some(key) => Ok((key, false)),
             None => self
                 .conn
                 .prepare_cached(insert.0)
                 .and_then(|mut s| s.query_row(insert.1, |r| r.get(0)))
+                .map(|key| (key, true))
                 .map_err(|e| self.err(e)),
         }
     }
@@ -695,13 +707,13 @@ impl FileWriter<'_> {
                 ],
             ),
         )
-        .map(Some)
+        .map(|(key, _)| Some(key))
     }
 
     /// Inserts an event; false when an event with the same identity is already stored.
     pub fn insert_event(&mut self, e: &Event) -> Result<bool> {
         let session_key = self.session_key(&e.stage_arn, &e.session_id)?;
-        let participant_key = self.participant_key(session_key, &e.participant_id)?;
+        let (participant_key, created) = self.participant_key(session_key, &e.participant_id)?;
         let previous = self.token_key(&e.previous_token)?;
         let new = self.token_key(&e.new_token)?;
         let found = self.last_was_duplicate
@@ -745,10 +757,19 @@ impl FileWriter<'_> {
                 .map_err(|err| self.err(err))?;
         }
         if inserted {
-            self.touched
+            let touched = self
+                .touched
                 .entry(session_key)
                 .or_default()
-                .insert(participant_key);
+                .entry(participant_key)
+                .or_insert(Touched {
+                    created,
+                    ..Touched::default()
+                });
+            match e.source {
+                EventSource::Api => touched.api = true,
+                EventSource::EventBridge => touched.eventbridge = true,
+            }
         }
         Ok(inserted)
     }
@@ -815,7 +836,7 @@ impl FileWriter<'_> {
 
     pub fn merge_participant(&mut self, p: &Participant) -> Result<()> {
         let session_key = self.session_key(&p.stage_arn, &p.session_id)?;
-        let participant_key = self.participant_key(session_key, &p.participant_id)?;
+        let (participant_key, _) = self.participant_key(session_key, &p.participant_id)?;
         self.conn
             .prepare_cached(include_str!("store/merge_participant.sql"))
             .and_then(|mut st| {
@@ -914,10 +935,15 @@ impl FileWriter<'_> {
     /// participant at a time (memory stays flat), then moves the session's still-open intervals
     /// to its (possibly later) end and takes its peaks again: a later import that adds events to
     /// one participant, or a later end time, can change the others' figures.
-    fn derive(&self, session_key: i64, participants: &BTreeSet<i64>) -> Result<()> {
+    fn derive(&self, session_key: i64, participants: &BTreeMap<i64, Touched>) -> Result<()> {
         let run = || -> rusqlite::Result<()> {
             // Coverage first: covered events neither move the session end nor make intervals.
-            for &participant_key in participants {
+            for (&participant_key, touched) in participants {
+                // A participant this file created has only this file's events: they are all
+                // uncovered (the default) unless the file holds both kinds.
+                if touched.created && !(touched.api && touched.eventbridge) {
+                    continue;
+                }
                 self.conn
                     .prepare_cached(include_str!("store/set_covered.sql"))?
                     .execute([session_key, participant_key])?;
@@ -926,8 +952,8 @@ impl FileWriter<'_> {
                 .conn
                 .prepare_cached(include_str!("store/session_span.sql"))?
                 .query_row([session_key], |r| r.get(0))?;
-            for &participant_key in participants {
-                self.derive_participant(session_key, participant_key, end)?;
+            for (&participant_key, touched) in participants {
+                self.derive_participant(session_key, participant_key, touched.created, end)?;
             }
             self.conn
                 .prepare_cached(include_str!("store/move_session_end.sql"))?
@@ -962,6 +988,7 @@ impl FileWriter<'_> {
         &self,
         session_key: i64,
         participant_key: i64,
+        created: bool,
         session_end_us: i64,
     ) -> rusqlite::Result<()> {
         let mut counts = ParticipantCounts::default();
@@ -1005,12 +1032,15 @@ impl FileWriter<'_> {
         counts.count_derived(&derived);
         self.store_counts(session_key, participant_key, &counts)?;
 
-        self.conn
-            .prepare_cached(include_str!("store/clear_intervals.sql"))?
-            .execute([session_key, participant_key])?;
-        self.conn
-            .prepare_cached(include_str!("store/clear_replications.sql"))?
-            .execute([session_key, participant_key])?;
+        // Only an earlier file's derivation left intervals and replications to replace.
+        if !created {
+            self.conn
+                .prepare_cached(include_str!("store/clear_intervals.sql"))?
+                .execute([session_key, participant_key])?;
+            self.conn
+                .prepare_cached(include_str!("store/clear_replications.sql"))?
+                .execute([session_key, participant_key])?;
+        }
         let mut intervals = derived.intervals;
         intervals.sort_by(|a, b| {
             (

@@ -445,8 +445,22 @@ fn api_data_covers_a_participants_eventbridge_events_and_the_rest_report_from_ev
     let eventbridge_first = Stagelog::new();
     eventbridge_first.import(&[], &eventbridge).code(0);
     eventbridge_first.import(&context, &page).code(0);
+    // Or one file that holds both: the page's events as NDJSON lines with their context.
+    let one_file = Stagelog::new();
+    let page_json: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(page[0])).unwrap()).unwrap();
+    let mut lines = std::fs::read_to_string(fixture(eventbridge[0])).unwrap();
+    for event in page_json["events"].as_array().unwrap() {
+        let mut event = event.clone();
+        event["stageArn"] = json!(STAGE_V);
+        event["sessionId"] = json!(V1);
+        lines.push_str(&format!("{event}\n"));
+    }
+    let both = one_file.dir.path().join("both.ndjson");
+    std::fs::write(&both, lines).unwrap();
+    one_file.run(&["import", both.to_str().unwrap()]).code(0);
 
-    for s in [&page_first, &eventbridge_first] {
+    for s in [&page_first, &eventbridge_first, &one_file] {
         assert_rows(
             "session-quality",
             &only(&V0_QUALITY, s.report_json("session-quality", &[])),
