@@ -573,7 +573,9 @@ pub struct FileWriter<'c> {
 struct Touched {
     /// The file created the participant: no earlier derivation left rows to replace.
     created: bool,
-    /// The file inserted API events for it, or EventBridge ones.
+    /// How many events the file inserted for it (32 bits: a file of a million participants
+    /// holds this for each), and whether API events or EventBridge ones.
+    inserted: u32,
     api: bool,
     eventbridge: bool,
 }
@@ -716,6 +718,12 @@ impl FileWriter<'_> {
         let (participant_key, created) = self.participant_key(session_key, &e.participant_id)?;
         let previous = self.token_key(&e.previous_token)?;
         let new = self.token_key(&e.new_token)?;
+        let arrived = self
+            .touched
+            .get(&session_key)
+            .and_then(|participants| participants.get(&participant_key))
+            .map_or(0, |touched| i64::from(touched.inserted));
+        let (step, connected, publishing) = intervals::usual_application(&e.name);
         let found = self.last_was_duplicate
             && self
                 .find_event
@@ -746,6 +754,10 @@ impl FileWriter<'_> {
                     e.identity.as_slice(),
                     e.source.as_str(),
                     e.eventbridge_id,
+                    arrived + 1,
+                    step,
+                    connected,
+                    publishing,
                 ])
                 .map_err(|err| db_error(&self.path, err))?
                 == 1;
@@ -766,6 +778,7 @@ impl FileWriter<'_> {
                     created,
                     ..Touched::default()
                 });
+            touched.inserted = touched.inserted.saturating_add(1);
             match e.source {
                 EventSource::Api => touched.api = true,
                 EventSource::EventBridge => touched.eventbridge = true,

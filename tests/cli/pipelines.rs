@@ -485,19 +485,20 @@ fn api_data_covers_a_participants_eventbridge_events_and_the_rest_report_from_ev
         assert_rows(
             "eventbridge events",
             &s.sql(
-                "SELECT participant_id, name, event_time, covered FROM event_list \
+                "SELECT participant_id, name, event_time, covered, seq, effect FROM event_list \
                  WHERE source = 'eventbridge' ORDER BY event_time_us",
                 &[],
             ),
             &[
-                json!({"participant_id": "Lena00000031", "name": "PUBLISH_STARTED", "event_time": "2026-03-07T11:00:01.000000Z", "covered": 1}),
-                json!({"participant_id": "Otto00000032", "name": "PUBLISH_STARTED", "event_time": "2026-03-07T11:00:03.000000Z", "covered": 0}),
-                json!({"participant_id": "Lena00000031", "name": "PUBLISH_ERROR", "event_time": "2026-03-07T11:05:00.000000Z", "covered": 1}),
-                json!({"participant_id": "Otto00000032", "name": "PUBLISH_STOPPED", "event_time": "2026-03-07T11:08:03.000000Z", "covered": 0}),
-                json!({"participant_id": "Otto00000032", "name": "PUBLISH_ERROR", "event_time": "2026-03-07T11:09:00.000000Z", "covered": 0}),
-                json!({"participant_id": "Otto00000032", "name": "PUBLISH_STARTED", "event_time": "2026-03-07T11:09:30.000000Z", "covered": 0}),
-                json!({"participant_id": "Otto00000032", "name": "PUBLISH_STOPPED", "event_time": "2026-03-07T11:09:45.000000Z", "covered": 0}),
-                json!({"participant_id": "Lena00000031", "name": "PUBLISH_STOPPED", "event_time": "2026-03-07T11:10:00.000000Z", "covered": 1}),
+                // Covered events are left out of the rules: no place in their order, no effect.
+                json!({"participant_id": "Lena00000031", "name": "PUBLISH_STARTED", "event_time": "2026-03-07T11:00:01.000000Z", "covered": 1, "seq": 0, "effect": ""}),
+                json!({"participant_id": "Otto00000032", "name": "PUBLISH_STARTED", "event_time": "2026-03-07T11:00:03.000000Z", "covered": 0, "seq": 1, "effect": "opens publishing"}),
+                json!({"participant_id": "Lena00000031", "name": "PUBLISH_ERROR", "event_time": "2026-03-07T11:05:00.000000Z", "covered": 1, "seq": 0, "effect": ""}),
+                json!({"participant_id": "Otto00000032", "name": "PUBLISH_STOPPED", "event_time": "2026-03-07T11:08:03.000000Z", "covered": 0, "seq": 2, "effect": "closes publishing"}),
+                json!({"participant_id": "Otto00000032", "name": "PUBLISH_ERROR", "event_time": "2026-03-07T11:09:00.000000Z", "covered": 0, "seq": 3, "effect": "error"}),
+                json!({"participant_id": "Otto00000032", "name": "PUBLISH_STARTED", "event_time": "2026-03-07T11:09:30.000000Z", "covered": 0, "seq": 4, "effect": "opens publishing"}),
+                json!({"participant_id": "Otto00000032", "name": "PUBLISH_STOPPED", "event_time": "2026-03-07T11:09:45.000000Z", "covered": 0, "seq": 5, "effect": "closes publishing"}),
+                json!({"participant_id": "Lena00000031", "name": "PUBLISH_STOPPED", "event_time": "2026-03-07T11:10:00.000000Z", "covered": 1, "seq": 0, "effect": ""}),
             ],
         );
         assert_eq!(s.count("events WHERE source = 'api'"), 6);
