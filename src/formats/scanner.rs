@@ -292,29 +292,15 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// The buffer indices `(pos, end)` of the rest of the current line (to its `\n` or the end
-    /// of the input), read in as needed without moving `pos`; `None` past `limit` bytes.
-    pub fn rest_of_line(&mut self, limit: usize) -> io::Result<Option<(usize, usize)>> {
-        self.mark(self.pos);
-        // Offsets from the mark: a refill may move the bytes.
-        let mut searched = 0;
-        let length = loop {
-            let start = self.marked();
-            if let Some(i) = memchr::memchr(b'\n', &self.buf[start + searched..self.end]) {
-                break Some(searched + i);
-            }
-            searched = self.end - start;
-            if searched > limit {
-                break None;
-            }
-            if !self.fill()? {
-                break Some(searched);
-            }
-        };
-        let start = self.unmark();
-        Ok(length
-            .filter(|&length| length <= limit)
-            .map(|length| (start, start + length)))
+    /// The end of what is buffered: `bytes(pos, buffered_end())` is read but not yet consumed.
+    pub fn buffered_end(&self) -> usize {
+        self.end
+    }
+
+    /// Reads more input, keeping what is buffered from `pos` on (indices held outside `pos`
+    /// and `marks` are invalid afterwards); false at the end of the input.
+    pub fn read_more(&mut self) -> io::Result<bool> {
+        self.fill()
     }
 
     /// Skips a UTF-8 byte-order mark at the current position; false when there is none.

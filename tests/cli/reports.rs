@@ -1669,7 +1669,8 @@ fn fail_on_exits_5_after_writing_and_names_the_rows_that_crossed() {
 
 /// Gives a database the shape V6 found: events with 16-byte identities (V6 keeps the first 8)
 /// and every effect spelled out, intervals with row ids (in another order, so that the ordinals
-/// cannot come from it), and V6 missing from the history. The views V6 replaces are stand-ins.
+/// cannot come from it), and V6 and later missing from the history. The views V6 replaces are
+/// stand-ins.
 fn back_to_v5(db: &rusqlite::Connection) {
     db.execute_batch(
         "CREATE TABLE events_v5 AS
@@ -1698,7 +1699,7 @@ fn back_to_v5(db: &rusqlite::Connection) {
          CREATE VIEW reported_events AS SELECT 1;
          CREATE VIEW session_list AS SELECT 1;
          CREATE VIEW interval_list AS SELECT 1;
-         DELETE FROM refinery_schema_history WHERE version = 6;",
+         DELETE FROM refinery_schema_history WHERE version >= 6;",
     )
     .unwrap();
 }
@@ -1801,6 +1802,42 @@ fn migrating_a_v5_database_shrinks_its_rows_as_the_import_writes_them() {
     s.run(&["migrate"]).success();
     let db = rusqlite::Connection::open(&s.db).unwrap();
     assert_eq!(event_and_interval_rows(&db), imported);
+    assert_eq!(s.all_report_outputs(), reports);
+}
+
+/// Eve's EventBridge event was derived before her API data covered it; a database from before
+/// V7 kept what that derivation wrote, and V7 resets it to what the rules leave out.
+#[test]
+fn migrating_to_v7_resets_what_covered_events_kept_from_before_they_were_covered() {
+    let s = week();
+    let db = rusqlite::Connection::open(&s.db).unwrap();
+    let covered = "SELECT quote(seq), quote(step), quote(effect), quote(connected_delta), \
+                          quote(publishing_delta) \
+                   FROM events WHERE covered = 1";
+    let rows = |db: &rusqlite::Connection| -> Vec<String> {
+        db.prepare(covered)
+            .unwrap()
+            .query_map([], |r| {
+                (0..5)
+                    .map(|i| r.get::<_, String>(i))
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .unwrap()
+            .map(|row| row.unwrap().join("|"))
+            .collect()
+    };
+    assert_eq!(rows(&db), ["0|2|''|0|0"]);
+    let reports = s.all_report_outputs();
+    db.execute_batch(
+        "UPDATE events SET seq = 3, step = 2, effect = NULL, publishing_delta = 1
+         WHERE covered = 1;
+         DELETE FROM refinery_schema_history WHERE version = 7;",
+    )
+    .unwrap();
+    drop(db);
+    s.run(&["migrate"]).success();
+    let db = rusqlite::Connection::open(&s.db).unwrap();
+    assert_eq!(rows(&db), ["0|2|''|0|0"]);
     assert_eq!(s.all_report_outputs(), reports);
 }
 
