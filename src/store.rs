@@ -1,6 +1,7 @@
 //! Storing: the SQLite file, its pragmas and migrations, and the per-file write transaction that
 //! inserts normalized records idempotently and re-derives intervals for the sessions it touched.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -46,6 +47,10 @@ pub struct Store {
     _database_file: Option<std::fs::File>,
     /// What the interval rules derived for the participant being written back.
     write_back: Arc<WriteBack>,
+    /// Sessions the batch's files touched, whose span, open intervals' end and peaks are taken
+    /// once, before the batch commits: taken for each file, a session imported one page at a
+    /// time cost its size at every page.
+    sessions_to_finish: RefCell<BTreeSet<i64>>,
 }
 
 /// A schema migration, and when it was applied to a database (`None`: pending).
@@ -128,6 +133,7 @@ impl Store {
             reading_since: None,
             _database_file: None,
             write_back: Arc::default(),
+            sessions_to_finish: RefCell::default(),
         }
     }
 
@@ -365,15 +371,56 @@ impl Store {
     /// then a checkpoint) costs more than importing a saved page of a hundred events: readers
     /// see a batch of files all or none, an interrupted run loses only the batch it was in
     /// (its files are not in `imports`, so the next run reads them), and a failed file still
-    /// leaves nothing behind.
+    /// leaves nothing behind. The sessions the batch touched are finished first
+    /// ([`Store::finish_session`]); when that or the commit fails, the batch is rolled back.
     pub fn commit_batch(&mut self) -> Result<()> {
         self.reading_since = None;
+        let sessions = self.sessions_to_finish.take();
         if self.conn.is_autocommit() {
             return Ok(());
         }
+        let committed = sessions
+            .iter()
+            .try_for_each(|&session_key| self.finish_session(session_key))
+            .and_then(|()| self.conn.execute_batch("COMMIT"));
+        committed.map_err(|e| {
+            // Nothing of the batch is kept, as its message says, rather than left open for the
+            // next batch to commit.
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            db_error(&self.path, e)
+        })
+    }
+
+    /// Takes a session's span of reported events again, moves its still-open intervals to its
+    /// (possibly later, or, once events are covered, earlier) end, and takes its peaks again:
+    /// a file that adds events to one participant, or a later end time, can change the others'.
+    fn finish_session(&self, session_key: i64) -> rusqlite::Result<()> {
+        let end: i64 = self
+            .conn
+            .prepare_cached(include_str!("store/session_span.sql"))?
+            .query_row([session_key], |r| r.get(0))?;
         self.conn
-            .execute_batch("COMMIT")
-            .map_err(|e| db_error(&self.path, e))
+            .prepare_cached(include_str!("store/move_session_end.sql"))?
+            .execute([session_key, end])?;
+        let mut statement = self
+            .conn
+            .prepare_cached(include_str!("store/session_intervals.sql"))?;
+        // One kind at a time, handed on as read: a session's intervals are not held twice.
+        let mut peak = |kind: &str| -> rusqlite::Result<i64> {
+            let mut failed = Ok(());
+            let spans = statement
+                .query_map(params![session_key, kind], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .map_while(|span| span.map_err(|e| failed = Err(e)).ok());
+            let peak = intervals::peak(spans);
+            failed.map(|()| peak)
+        };
+        let (connected, publishing) = (peak("connected")?, peak("publishing")?);
+        self.conn
+            .prepare_cached(include_str!("store/set_session_peaks.sql"))?
+            .execute([session_key, connected, publishing])?;
+        Ok(())
     }
 
     /// Starts one file's import. The first file of a batch opens the write transaction, and
@@ -421,6 +468,7 @@ impl Store {
         let mut writer = FileWriter {
             conn: &self.conn,
             write_back: &self.write_back,
+            sessions_to_finish: &self.sessions_to_finish,
             undo: Some(undo),
             path,
             import_key: 0,
@@ -547,6 +595,7 @@ impl Undo {
 pub struct FileWriter<'c> {
     conn: &'c Connection,
     write_back: &'c WriteBack,
+    sessions_to_finish: &'c RefCell<BTreeSet<i64>>,
     /// `None` once the file's writes are kept.
     undo: Option<Undo>,
     path: PathBuf,
@@ -941,13 +990,16 @@ impl FileWriter<'_> {
                 .execute_batch(undo.keep())
                 .map_err(|e| db_error(&self.path, e))?;
         }
+        self.sessions_to_finish
+            .borrow_mut()
+            .extend(self.touched.keys().copied());
         Ok(())
     }
 
     /// Recomputes the intervals of the given participants from all their stored events, one
-    /// participant at a time (memory stays flat), then moves the session's still-open intervals
-    /// to its (possibly later) end and takes its peaks again: a later import that adds events to
-    /// one participant, or a later end time, can change the others' figures.
+    /// participant at a time (memory stays flat). Their open intervals close at the session's
+    /// recorded end or their own last event, whichever is later; the batch's commit then moves
+    /// every open interval of the session to its exact end ([`Store::commit_batch`]).
     fn derive(&self, session_key: i64, participants: &BTreeMap<i64, Touched>) -> Result<()> {
         let run = || -> rusqlite::Result<()> {
             // Coverage first: covered events neither move the session end nor make intervals.
@@ -961,40 +1013,21 @@ impl FileWriter<'_> {
                     .prepare_cached(include_str!("store/set_covered.sql"))?
                     .execute([session_key, participant_key])?;
             }
-            let end: i64 = self
+            let recorded_end: i64 = self
                 .conn
-                .prepare_cached(include_str!("store/session_span.sql"))?
+                .prepare_cached(include_str!("store/session_end.sql"))?
                 .query_row([session_key], |r| r.get(0))?;
             for (&participant_key, touched) in participants {
-                self.derive_participant(session_key, participant_key, touched.created, end)?;
+                self.derive_participant(
+                    session_key,
+                    participant_key,
+                    touched.created,
+                    recorded_end,
+                )?;
             }
-            self.conn
-                .prepare_cached(include_str!("store/move_session_end.sql"))?
-                .execute([session_key, end])?;
-            self.store_peaks(session_key)
+            Ok(())
         };
         run().map_err(|e| self.err(e))
-    }
-
-    /// Keeps the session's peak numbers of connected and of publishing intervals.
-    fn store_peaks(&self, session_key: i64) -> rusqlite::Result<()> {
-        let mut statement = self
-            .conn
-            .prepare_cached(include_str!("store/session_intervals.sql"))?;
-        // One kind at a time, handed on as read: a session's intervals are not held twice.
-        let mut peak = |kind: &str| -> rusqlite::Result<i64> {
-            let mut failed = Ok(());
-            let spans = statement
-                .query_map(params![session_key, kind], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .map_while(|span| span.map_err(|e| failed = Err(e)).ok());
-            let peak = intervals::peak(spans);
-            failed.map(|()| peak)
-        };
-        let (connected, publishing) = (peak("connected")?, peak("publishing")?);
-        self.conn
-            .prepare_cached(include_str!("store/set_session_peaks.sql"))?
-            .execute([session_key, connected, publishing])?;
-        Ok(())
     }
 
     fn derive_participant(
@@ -1002,7 +1035,7 @@ impl FileWriter<'_> {
         session_key: i64,
         participant_key: i64,
         created: bool,
-        session_end_us: i64,
+        recorded_end_us: i64,
     ) -> rusqlite::Result<()> {
         let mut counts = ParticipantCounts::default();
         let mut events = Vec::new();
@@ -1041,6 +1074,10 @@ impl FileWriter<'_> {
             .iter()
             .map(|e| (e.time_us, e.identity, intervals::usual_effect(&e.name)))
             .collect();
+        let session_end_us = events
+            .iter()
+            .map(|e| e.time_us)
+            .fold(recorded_end_us, i64::max);
         let derived = intervals::derive(events, session_end_us);
         counts.count_derived(&derived);
         self.store_counts(session_key, participant_key, &counts)?;
