@@ -477,6 +477,9 @@ impl Store {
             sessions: KeyCache::default(),
             participants: KeyCache::default(),
             touched: BTreeMap::new(),
+            touched_participants: 0,
+            touched_kept: FileWriter::TOUCHED_KEPT,
+            derived_sessions: BTreeSet::new(),
             insert_event,
             find_event,
             last_was_duplicate: false,
@@ -606,8 +609,14 @@ pub struct FileWriter<'c> {
     sessions: KeyCache,
     participants: KeyCache,
     /// Sessions this file changed, with the participants that got new events: only those are
-    /// re-derived, so importing a session's pages one file at a time stays linear.
+    /// re-derived, so importing a session's pages one file at a time stays linear. Derived and
+    /// emptied every [`FileWriter::TOUCHED_KEPT`] participants, so that a file of millions of
+    /// participants holds only so many.
     touched: BTreeMap<i64, BTreeMap<i64, Touched>>,
+    touched_participants: usize,
+    touched_kept: usize,
+    /// Sessions whose participants were derived so far, to be finished with the batch.
+    derived_sessions: BTreeSet<i64>,
     // Held rather than looked up in the statement cache at every event: the cache hashes the
     // statement's text each time.
     insert_event: CachedStatement<'c>,
@@ -818,19 +827,21 @@ impl FileWriter<'_> {
                 .map_err(|err| self.err(err))?;
         }
         if inserted {
-            let touched = self
-                .touched
-                .entry(session_key)
-                .or_default()
-                .entry(participant_key)
-                .or_insert(Touched {
+            let participants = self.touched.entry(session_key).or_default();
+            let touched = participants.entry(participant_key).or_insert_with(|| {
+                self.touched_participants += 1;
+                Touched {
                     created,
                     ..Touched::default()
-                });
+                }
+            });
             touched.inserted = touched.inserted.saturating_add(1);
             match e.source {
                 EventSource::Api => touched.api = true,
                 EventSource::EventBridge => touched.eventbridge = true,
+            }
+            if self.touched_participants >= self.touched_kept {
+                self.derive_touched()?;
             }
         }
         Ok(inserted)
@@ -982,9 +993,7 @@ impl FileWriter<'_> {
                 })
             })
             .map_err(|e| self.err(e))?;
-        for (&session_key, participants) in &self.touched {
-            self.derive(session_key, participants)?;
-        }
+        self.derive_touched()?;
         if let Some(undo) = self.undo.take() {
             self.conn
                 .execute_batch(undo.keep())
@@ -992,7 +1001,22 @@ impl FileWriter<'_> {
         }
         self.sessions_to_finish
             .borrow_mut()
-            .extend(self.touched.keys().copied());
+            .append(&mut self.derived_sessions);
+        Ok(())
+    }
+
+    /// Participants a file holds in `touched` before they are derived: about 30 bytes each. A
+    /// participant with events on both sides of a derivation is derived twice.
+    const TOUCHED_KEPT: usize = 50_000;
+
+    /// Derives the participants touched so far, and lets go of them.
+    fn derive_touched(&mut self) -> Result<()> {
+        let touched = std::mem::take(&mut self.touched);
+        self.touched_participants = 0;
+        for (&session_key, participants) in &touched {
+            self.derive(session_key, participants)?;
+        }
+        self.derived_sessions.extend(touched.into_keys());
         Ok(())
     }
 
@@ -1463,6 +1487,90 @@ mod tests {
         assert_eq!(cache.get(0, "p0"), None);
         assert_eq!(cache.get(KeyCache::NO_PARENT, "one more"), Some(-1));
         assert_eq!(cache.kept, 1);
+    }
+
+    /// A file's participants derived in slices (a file of millions of participants) come out as
+    /// they do derived all at its end, whichever side of a slice their events fall on.
+    #[test]
+    fn participants_derived_in_slices_come_out_as_derived_at_the_end() {
+        let names = [
+            "JOINED",
+            "PUBLISH_STARTED",
+            "SUBSCRIBE_STARTED",
+            "PUBLISH_STOPPED",
+            "PUBLISH_STARTED",
+            "LEFT",
+            "JOINED",
+            "PUBLISH_STOPPED",
+        ];
+        // Three participants' events interleaved, with same-instant ties and an open end.
+        let events: Vec<Event> = (0..24_i64)
+            .map(|i| Event {
+                source: EventSource::Api,
+                eventbridge_id: None,
+                user_id: None,
+                stage_arn: "arn:aws:ivs:us-west-2:111122223333:stage/s".into(),
+                session_id: "st-1".into(),
+                participant_id: format!("p{}", i % 3),
+                name: names[(i / 3) as usize].into(),
+                event_time_us: (i / 6) * 1_000_000,
+                remote_participant_id: names[(i / 3) as usize]
+                    .starts_with("SUBSCRIBE")
+                    .then(|| format!("p{}", (i + 1) % 3)),
+                error_code: None,
+                destination_stage_arn: None,
+                destination_session_id: None,
+                replica: false,
+                previous_token: None,
+                new_token: None,
+                raw_json: None,
+                identity: i.to_be_bytes(),
+            })
+            .collect();
+        let derived = |kept: usize| -> Vec<Vec<String>> {
+            let dir = tempfile::tempdir().unwrap();
+            let mut store =
+                Store::open_for_writing(&dir.path().join("t.db"), DEFAULT_BUSY_TIMEOUT).unwrap();
+            {
+                let mut writer = match store.begin_file("f", "aa", "{}", true).unwrap() {
+                    Begun::Writing(writer) => writer,
+                    Begun::ImportedAs(_) => panic!("a new database has imported nothing"),
+                };
+                writer.touched_kept = kept;
+                for e in &events {
+                    assert!(writer.insert_event(e).unwrap());
+                }
+                writer.commit(&Counts::default(), "ndjson", 0).unwrap();
+            }
+            store.commit_batch().unwrap();
+            [
+                "SELECT participant_key, event_time_us, seq, step, effect, connected_delta, \
+                        publishing_delta FROM events ORDER BY 1, 2, 3",
+                "SELECT * FROM intervals ORDER BY 1, 2, 3",
+                "SELECT * FROM participant_counts ORDER BY 1",
+                "SELECT first_event_us, last_event_us, peak_participants, peak_publishers \
+                 FROM sessions",
+            ]
+            .iter()
+            .map(|query| {
+                let mut statement = store.connection().prepare(query).unwrap();
+                let width = statement.column_count();
+                statement
+                    .query_map([], |r| {
+                        (0..width)
+                            .map(|i| Ok(format!("{:?}", r.get::<_, rusqlite::types::Value>(i)?)))
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .unwrap()
+                    .map(|row| row.unwrap().join("|"))
+                    .collect()
+            })
+            .collect()
+        };
+        let at_the_end = derived(usize::MAX);
+        assert_eq!(at_the_end[1].len(), 15, "{:?}", at_the_end[1]);
+        assert_eq!(derived(1), at_the_end);
+        assert_eq!(derived(2), at_the_end);
     }
 
     /// Look-ups hold a snapshot; had the write that follows them started from it, SQLite would
