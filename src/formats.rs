@@ -460,6 +460,11 @@ const RESPONSE_KEYS: [(&str, ItemKind, &str); 5] = [
     ("stageSession", ItemKind::Session, "get-stage-session"),
 ];
 
+/// The response document whose records a key names, if it names any.
+fn response_document(key: &str) -> Option<&'static (&'static str, ItemKind, &'static str)> {
+    RESPONSE_KEYS.iter().find(|(records, ..)| *records == key)
+}
+
 /// Keys a response document may carry besides its records.
 const PAGE_KEYS: [&str; 5] = [
     "nextToken",
@@ -755,7 +760,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 }
                 // Cut short by the end of what is buffered.
                 Some(Err(e)) if e.is_eof() && end - start <= ONE_PASS_LIMIT => {
-                    if !self.scanner.read_more()? {
+                    if !self.scanner.fill()? {
                         return Ok(None);
                     }
                 }
@@ -836,7 +841,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 .peek()
                 .map_err(ScanError::Io)
                 .map_err(&record_error)?;
-            let records_key = RESPONSE_KEYS.iter().find(|(k, ..)| *k == key);
+            let records_key = response_document(&key);
             if let (Some(&(k, kind, format)), Some(b'[' | b'{'), None) =
                 (records_key, next, response)
             {
@@ -1000,7 +1005,7 @@ impl<'de> serde::de::Visitor<'de> for OnePassVisitor {
     ) -> std::result::Result<OnePass, A::Error> {
         let mut object = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if RESPONSE_KEYS.iter().any(|(records, ..)| *records == key) {
+            if response_document(&key).is_some() {
                 return Err(serde::de::Error::custom("a response document"));
             }
             // As serde_json's own: the last of repeated keys wins.

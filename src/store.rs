@@ -631,8 +631,8 @@ pub struct FileWriter<'c> {
 struct Touched {
     /// The file created the participant: no earlier derivation left rows to replace.
     created: bool,
-    /// How many events the file inserted for it (32 bits: a file of a million participants
-    /// holds this for each), and whether API events or EventBridge ones.
+    /// How many events the file inserted for it since it was last derived (its next event's
+    /// guessed `seq` follows them), and whether API events or EventBridge ones.
     inserted: u32,
     api: bool,
     eventbridge: bool,

@@ -62,9 +62,9 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Reads more input; false at the end. Indices held outside `pos` and `marks` are invalid
-    /// afterwards.
-    fn fill(&mut self) -> io::Result<bool> {
+    /// Reads more input, keeping what is buffered from `pos` and the marks on; false at the
+    /// end. Indices held outside `pos` and `marks` are invalid afterwards.
+    pub fn fill(&mut self) -> io::Result<bool> {
         if self.eof {
             return Ok(false);
         }
@@ -295,12 +295,6 @@ impl<R: Read> Scanner<R> {
     /// The end of what is buffered: `bytes(pos, buffered_end())` is read but not yet consumed.
     pub fn buffered_end(&self) -> usize {
         self.end
-    }
-
-    /// Reads more input, keeping what is buffered from `pos` on (indices held outside `pos`
-    /// and `marks` are invalid afterwards); false at the end of the input.
-    pub fn read_more(&mut self) -> io::Result<bool> {
-        self.fill()
     }
 
     /// Skips a UTF-8 byte-order mark at the current position; false when there is none.
