@@ -7,11 +7,12 @@
 //! bytes, so memory stays flat whatever the file's size. Every record has a position a user can
 //! find again: `line 3`, or `line 7: $.events[2]` inside a response document.
 
+mod members;
 mod scanner;
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::io::{BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -19,6 +20,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+pub use members::{Member, Members};
 use scanner::{ScanError, Scanner};
 
 /// One path found by [`expand_paths`]: a file to read, or why an entry under a directory cannot
@@ -400,10 +402,18 @@ pub struct Item<'a> {
     pub position: Position,
     /// `None` when the value is not any shape stagelog reads; it is then rejected.
     pub kind: Option<ItemKind>,
-    pub value: Value,
+    pub value: Parsed<'a>,
     /// The record's bytes as written.
     pub raw: &'a [u8],
     pub page: Rc<PageContext>,
+}
+
+/// A record as parsed: its members when it was read in one pass (the common case: a record of
+/// its own, under [`ONE_PASS_LIMIT`]), else a serde_json value of any type.
+#[derive(Debug)]
+pub enum Parsed<'a> {
+    Members(Members<'a>),
+    Value(Value),
 }
 
 /// What the reader hands on: a record, or a part of the file that is not one.
@@ -523,6 +533,31 @@ macro_rules! hand_on_record {
     ($reader:ident, $item:expr) => {{
         $reader.good_records += 1;
         ($reader.sink)(Piece::Record($item)).map_err(Stop::Sink)
+    }};
+}
+
+/// Hands on a top-level object that is a record of its own, written as `raw` on `line` (a
+/// macro, as `raw` borrows the scanner).
+macro_rules! hand_on_top_level_record {
+    ($reader:ident, $line:expr, $value:expr, $raw:expr) => {{
+        $reader.top_level_records += 1;
+        let value: Parsed = $value;
+        let kind = record_kind(&value);
+        note_format(
+            &mut $reader.formats,
+            match kind {
+                Some(ItemKind::EventBridge) => "eventbridge",
+                _ => "event",
+            },
+        );
+        let item = Item {
+            position: Position::Line($line),
+            kind,
+            value,
+            raw: $raw,
+            page: Rc::default(),
+        };
+        hand_on_record!($reader, item)
     }};
 }
 
@@ -649,6 +684,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             let (value, replaced) =
                 parse_value(raw).map_err(|e| invalid_json(element_line, element_column, &e))?;
             self.outline.lone_surrogates += usize::from(replaced);
+            let value = Parsed::Value(value);
             let item = Item {
                 position,
                 kind: record_kind(&value),
@@ -685,9 +721,8 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
     /// A top-level object: a response document (whose records are read one at a time), or a
     /// record of its own (an NDJSON line).
     fn top_level_object(&mut self, line: usize) -> Result<(), Stop<E>> {
-        if let Some((value, start, end)) = self.one_pass_record()? {
-            self.scanner.pos = end;
-            return self.top_level_record(line, value, start, end);
+        if self.one_pass_record(line)? {
+            return Ok(());
         }
         let start = self.scanner.pos;
         let column = self.scanner.column_at(start);
@@ -703,7 +738,8 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
                 match parse_value(self.scanner.bytes(start, end)) {
                     Ok((value, replaced)) => {
                         self.outline.lone_surrogates += usize::from(replaced);
-                        self.top_level_record(line, value, start, end)
+                        let raw = self.scanner.bytes(start, end);
+                        hand_on_top_level_record!(self, line, Parsed::Value(value), raw)
                     }
                     Err(e) => {
                         self.top_level_records += 1;
@@ -745,55 +781,32 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
     }
 
     /// A top-level object that is a record (an NDJSON line, records run together as Firehose
-    /// writes them, a pretty-printed record), parsed in one pass that also finds its end; `None`
-    /// when it holds a response document's key, is not valid JSON or is larger than
-    /// [`ONE_PASS_LIMIT`]: [`Reader::object_members`] reads those. Scanning each record member by
-    /// member before parsing it took a fifth of a forced re-import (2.0 s, now 1.55 s).
-    fn one_pass_record(&mut self) -> io::Result<Option<(Value, usize, usize)>> {
+    /// writes them, a pretty-printed record), parsed in one pass that also finds its end, and
+    /// handed on; false when it holds a response document's key, is not valid JSON or is larger
+    /// than [`ONE_PASS_LIMIT`]: [`Reader::object_members`] reads those. Scanning each record
+    /// member by member before parsing it took a fifth of a forced re-import (2.0 s, then
+    /// 1.55 s); parsing into a `Value` instead of borrowed members, another fifth.
+    fn one_pass_record(&mut self, line: usize) -> Result<bool, Stop<E>> {
         loop {
-            let (start, end) = (self.scanner.pos, self.scanner.buffered_end());
-            let mut values =
-                serde_json::Deserializer::from_slice(self.scanner.bytes(start, end)).into_iter();
-            match values.next() {
-                Some(Ok(OnePass(value))) => {
-                    return Ok(Some((value, start, start + values.byte_offset())))
+            let start = self.scanner.pos;
+            let buffered = self.scanner.bytes(start, self.scanner.buffered_end());
+            let mut records = serde_json::Deserializer::from_slice(buffered).into_iter();
+            match records.next() {
+                Some(Ok(OnePass(members))) => {
+                    let raw = &buffered[..records.byte_offset()];
+                    hand_on_top_level_record!(self, line, Parsed::Members(members), raw)?;
+                    self.scanner.pos = start + raw.len();
+                    return Ok(true);
                 }
                 // Cut short by the end of what is buffered.
-                Some(Err(e)) if e.is_eof() && end - start <= ONE_PASS_LIMIT => {
+                Some(Err(e)) if e.is_eof() && buffered.len() <= ONE_PASS_LIMIT => {
                     if !self.scanner.fill()? {
-                        return Ok(None);
+                        return Ok(false);
                     }
                 }
-                _ => return Ok(None),
+                _ => return Ok(false),
             }
         }
-    }
-
-    /// Hands on a top-level object that is a record of its own, found at `start..end`.
-    fn top_level_record(
-        &mut self,
-        line: usize,
-        value: Value,
-        start: usize,
-        end: usize,
-    ) -> Result<(), Stop<E>> {
-        self.top_level_records += 1;
-        let kind = record_kind(&value);
-        note_format(
-            &mut self.formats,
-            match kind {
-                Some(ItemKind::EventBridge) => "eventbridge",
-                _ => "event",
-            },
-        );
-        let item = Item {
-            position: Position::Line(line),
-            kind,
-            value,
-            raw: self.scanner.bytes(start, end),
-            page: Rc::default(),
-        };
-        hand_on_record!(self, item)
     }
 
     /// Reads an object's members from its `{`, which the caller has marked. `Some(())` when it
@@ -948,7 +961,7 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
             let item = Item {
                 position,
                 kind: Some(kind).filter(|_| value.is_object()),
-                value,
+                value: Parsed::Value(value),
                 raw,
                 page: page.clone(),
             };
@@ -968,50 +981,29 @@ fn note_format(formats: &mut Vec<&'static str>, format: &'static str) {
 }
 
 /// What a record outside a response document is: an IVS `Event` or an EventBridge envelope.
-fn record_kind(value: &Value) -> Option<ItemKind> {
-    let object = value.as_object()?;
-    Some(if object.contains_key("detail-type") {
+fn record_kind(parsed: &Parsed) -> Option<ItemKind> {
+    let envelope = match parsed {
+        Parsed::Members(members) => members.contains_key("detail-type"),
+        Parsed::Value(value) => value.as_object()?.contains_key("detail-type"),
+    };
+    Some(if envelope {
         ItemKind::EventBridge
     } else {
         ItemKind::Event
     })
 }
 
-/// A top-level object parsed as serde_json parses a `Value`, but given up at the first key that
-/// names a response document's records: only the member-by-member reading knows which of its
-/// members holds them, and a page is not parsed whole.
-struct OnePass(Value);
+/// A top-level object's members, parsed in one pass but given up at the first key that names a
+/// response document's records: only the member-by-member reading knows which of its members
+/// holds them, and a page is not parsed whole.
+struct OnePass<'a>(Members<'a>);
 
-impl<'de> serde::Deserialize<'de> for OnePass {
+impl<'de> serde::Deserialize<'de> for OnePass<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> std::result::Result<Self, D::Error> {
-        deserializer.deserialize_map(OnePassVisitor)
-    }
-}
-
-struct OnePassVisitor;
-
-impl<'de> serde::de::Visitor<'de> for OnePassVisitor {
-    type Value = OnePass;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a record")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        self,
-        mut map: A,
-    ) -> std::result::Result<OnePass, A::Error> {
-        let mut object = serde_json::Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if response_document(&key).is_some() {
-                return Err(serde::de::Error::custom("a response document"));
-            }
-            // As serde_json's own: the last of repeated keys wins.
-            object.insert(key, map.next_value()?);
-        }
-        Ok(OnePass(Value::Object(object)))
+        let until_records = members::MembersUntil(|key| response_document(key).is_some());
+        serde::de::DeserializeSeed::deserialize(until_records, deserializer).map(OnePass)
     }
 }
 

@@ -12,7 +12,7 @@ pub use eventbridge::{Composition, Recording};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::formats::{Item, ItemKind, PageContext};
+use crate::formats::{Item, ItemKind, Member, Members, PageContext, Parsed};
 use crate::timestamp;
 
 /// Context given on the command line, used where neither the record nor its page names it.
@@ -292,11 +292,15 @@ pub fn normalize(item: &Item<'_>, flags: &Flags) -> Result<Normalized, Reject> {
             "not an IVS event, participant or session record, nor a response holding them".into(),
         )));
     };
-    let Value::Object(object) = &item.value else {
-        return Err(reject(Refusal::Invalid(format!(
-            "expected a JSON object, found {}",
-            type_name(&item.value)
-        ))));
+    let object = match &item.value {
+        Parsed::Members(members) => Object::Members(members),
+        Parsed::Value(Value::Object(map)) => Object::Map(map),
+        Parsed::Value(other) => {
+            return Err(reject(Refusal::Invalid(format!(
+                "expected a JSON object, found {}",
+                type_name(Field::of(other))
+            ))))
+        }
     };
     let fields = Fields {
         object,
@@ -311,62 +315,121 @@ pub fn normalize(item: &Item<'_>, flags: &Flags) -> Result<Normalized, Reject> {
     result.map_err(reject)
 }
 
+/// A record's fields: the members of a record read in one pass, or a JSON object (a page's
+/// record, a token, an EventBridge detail).
+#[derive(Clone, Copy)]
+enum Object<'a> {
+    Members(&'a Members<'a>),
+    Map(&'a Map<String, Value>),
+}
+
+/// One field's value as the typed accessors see it.
+#[derive(Clone, Copy)]
+enum Field<'a> {
+    Text(&'a str),
+    /// Any JSON value but a string.
+    Json(&'a Value),
+}
+
+impl<'a> Field<'a> {
+    fn of(value: &'a Value) -> Self {
+        match value {
+            Value::String(text) => Field::Text(text),
+            other => Field::Json(other),
+        }
+    }
+}
+
+/// As JSON, the way error messages show a value.
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Field::Text(text) => write!(f, "{}", Value::from(*text)),
+            Field::Json(value) => write!(f, "{value}"),
+        }
+    }
+}
+
 /// Typed access to a record's fields; errors name the field.
 struct Fields<'a> {
-    object: &'a Map<String, Value>,
+    object: Object<'a>,
     /// The record's bytes as written.
     raw: &'a [u8],
 }
 
-impl Fields<'_> {
+impl<'a> Fields<'a> {
     /// The record as written, for keeping beside the columns.
     fn raw_text(&self) -> String {
         String::from_utf8_lossy(self.raw).into_owned()
     }
 
+    fn get(&self, key: &str) -> Option<Field<'a>> {
+        match self.object {
+            Object::Members(members) => members.get(key).map(|member| match member {
+                Member::Text(text) => Field::Text(text),
+                Member::Json(value) => Field::of(value),
+            }),
+            Object::Map(map) => map.get(key).map(Field::of),
+        }
+    }
+
     /// A string field; JSON null and absence are the same (the CLI drops nulls).
     fn text(&self, key: &str) -> Result<Option<String>, String> {
-        text_value(self.object.get(key), format_args!("{key}")).map(|t| t.map(str::to_owned))
+        text_value(self.get(key), format_args!("{key}")).map(|t| t.map(str::to_owned))
     }
 
     fn boolean(&self, key: &str) -> Result<Option<bool>, String> {
-        match self.object.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
+        match self.get(key) {
+            None | Some(Field::Json(Value::Null)) => Ok(None),
+            Some(Field::Json(Value::Bool(b))) => Ok(Some(*b)),
             Some(other) => Err(format!("{key}: expected true or false, found {other}")),
         }
     }
 
     fn time(&self, key: &str) -> Result<Option<i64>, String> {
-        time_value(self.object.get(key), key)
+        time_value(self.get(key), key)
     }
 
     /// A JSON object, canonical (keys sorted).
     fn object_json(&self, key: &str) -> Result<Option<String>, String> {
-        match self.object.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v @ Value::Object(_)) => Ok(Some(v.to_string())),
+        match self.get(key) {
+            None | Some(Field::Json(Value::Null)) => Ok(None),
+            Some(Field::Json(v @ Value::Object(_))) => Ok(Some(v.to_string())),
             Some(other) => Err(format!("{key}: expected an object, found {other}")),
         }
     }
 
     fn unknown(&self, known: &[&str]) -> Map<String, Value> {
-        self.object
-            .iter()
-            .filter(|(k, _)| !known.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        let unknown = |key: &str| !known.contains(&key);
+        match self.object {
+            Object::Members(members) => members
+                .iter()
+                .filter(|(k, _)| unknown(k))
+                .map(|(k, v)| {
+                    let value = match v {
+                        Member::Text(text) => Value::from(text.as_ref()),
+                        Member::Json(value) => value.clone(),
+                    };
+                    (k.to_owned(), value)
+                })
+                .collect(),
+            Object::Map(map) => map
+                .iter()
+                .filter(|(k, _)| unknown(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
     }
 }
 
 /// `key` names the field in an error, and is spelled out only then.
 fn text_value<'v>(
-    value: Option<&'v Value>,
+    value: Option<Field<'v>>,
     key: std::fmt::Arguments<'_>,
 ) -> Result<Option<&'v str>, String> {
     match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        None | Some(Field::Json(Value::Null)) => Ok(None),
+        Some(Field::Text(s)) => Ok(Some(s)),
         Some(other) => Err(format!(
             "{key}: expected a string, found {} {other} (ids are kept as text, never converted)",
             type_name(other)
@@ -374,13 +437,13 @@ fn text_value<'v>(
     }
 }
 
-fn time_value(value: Option<&Value>, key: &str) -> Result<Option<i64>, String> {
+fn time_value(value: Option<Field>, key: &str) -> Result<Option<i64>, String> {
     match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => timestamp::parse_rfc3339(s)
+        None | Some(Field::Json(Value::Null)) => Ok(None),
+        Some(Field::Text(s)) => timestamp::parse_rfc3339(s)
             .map(Some)
             .map_err(|e| format!("{key}: cannot read {s:?} as a time: {e}")),
-        Some(Value::Number(n)) => n
+        Some(Field::Json(Value::Number(n))) => n
             .as_f64()
             .ok_or_else(|| format!("{key}: {n} is not a number of seconds"))
             .and_then(|s| timestamp::from_epoch_seconds(s).map_err(|e| format!("{key}: {n}: {e}")))
@@ -389,14 +452,15 @@ fn time_value(value: Option<&Value>, key: &str) -> Result<Option<i64>, String> {
     }
 }
 
-fn type_name(value: &Value) -> &'static str {
+fn type_name(value: Field) -> &'static str {
     match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+        Field::Text(_) => "string",
+        Field::Json(Value::Null) => "null",
+        Field::Json(Value::Bool(_)) => "boolean",
+        Field::Json(Value::Number(_)) => "number",
+        Field::Json(Value::String(_)) => "string",
+        Field::Json(Value::Array(_)) => "array",
+        Field::Json(Value::Object(_)) => "object",
     }
 }
 
@@ -408,7 +472,7 @@ fn context(
     flag: &Option<String>,
     key: &str,
 ) -> Result<Option<String>, String> {
-    let page = text_value(page, format_args!("page {key}"))?;
+    let page = text_value(page.map(Field::of), format_args!("page {key}"))?;
     let given = |v: &&str| !v.is_empty();
     Ok(own
         .filter(|v| given(&v.as_str()))
@@ -472,8 +536,8 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
         .time("eventTime")?
         .ok_or("no event time: the record has no eventTime")?;
     let error_code = fields.text("errorCode")?;
-    let previous_token = token(fields.object.get("previousToken"), "previousToken")?;
-    let new_token = token(fields.object.get("newToken"), "newToken")?;
+    let previous_token = token(fields.get("previousToken"), "previousToken")?;
+    let new_token = token(fields.get("newToken"), "newToken")?;
 
     let unknown_fields = fields.unknown(&EVENT_FIELDS);
     let token_unknowns = [&previous_token, &new_token]
@@ -541,13 +605,16 @@ fn event_identity(e: &Event) -> [u8; 8] {
     identity
 }
 
-fn token(value: Option<&Value>, key: &str) -> Result<Option<Token>, String> {
+fn token(value: Option<Field>, key: &str) -> Result<Option<Token>, String> {
     let object = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Object(o)) => o,
+        None | Some(Field::Json(Value::Null)) => return Ok(None),
+        Some(Field::Json(Value::Object(o))) => o,
         Some(other) => return Err(format!("{key}: expected an object, found {other}")),
     };
-    let fields = Fields { object, raw: &[] };
+    let fields = Fields {
+        object: Object::Map(object),
+        raw: &[],
+    };
     let capabilities = match object.get("capabilities") {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => {
@@ -690,14 +757,31 @@ mod tests {
     use crate::formats::Position;
     use std::rc::Rc;
 
-    fn item(json: &str) -> Item<'_> {
-        Item {
+    /// Normalizes `json` as the reader hands on a record of its own (its members, parsed in
+    /// one pass) and as it hands on a page's record (a `Value`): the two must agree.
+    fn normalized_with(json: &str, page: PageContext, flags: &Flags) -> Result<Normalized, Reject> {
+        let page = Rc::new(page);
+        let item = |value| Item {
             position: Position::Line(1),
             kind: Some(ItemKind::Event),
-            value: serde_json::from_str(json).unwrap(),
+            value,
             raw: json.as_bytes(),
-            page: Rc::new(PageContext::default()),
-        }
+            page: page.clone(),
+        };
+        let members = Parsed::Members(Members::parse(json).unwrap());
+        let as_members = normalize(&item(members), flags);
+        let value = Parsed::Value(serde_json::from_str(json).unwrap());
+        let as_value = normalize(&item(value), flags);
+        let shown = |n: &Result<Normalized, Reject>| match n {
+            Ok(n) => format!("{:?} {:?}", n.record, n.unknowns),
+            Err(reject) => format!("{reject:?}"),
+        };
+        assert_eq!(shown(&as_members), shown(&as_value), "{json}");
+        as_members
+    }
+
+    fn normalized(json: &str, flags: &Flags) -> Result<Normalized, Reject> {
+        normalized_with(json, PageContext::default(), flags)
     }
 
     fn flags() -> Flags {
@@ -709,7 +793,7 @@ mod tests {
     }
 
     fn event_of(json: &str) -> Event {
-        match normalize(&item(json), &flags()).unwrap().record {
+        match normalized(json, &flags()).unwrap().record {
             Record::Event(e) => *e,
             other => panic!("not an event: {other:?}"),
         }
@@ -799,8 +883,8 @@ mod tests {
 
     #[test]
     fn a_number_where_an_id_belongs_is_a_reject() {
-        let err = normalize(
-            &item(r#"{"name":"LEFT","participantId":123,"eventTime":"2025-06-02T14:00:01Z"}"#),
+        let err = normalized(
+            r#"{"name":"LEFT","participantId":123,"eventTime":"2025-06-02T14:00:01Z"}"#,
             &flags(),
         )
         .err()
@@ -814,7 +898,7 @@ mod tests {
 
     #[test]
     fn missing_pieces_are_rejects_with_reasons() {
-        let reason = |json: &str| normalize(&item(json), &flags()).err().unwrap().reason;
+        let reason = |json: &str| normalized(json, &flags()).err().unwrap().reason;
         assert!(
             reason(r#"{"participantId":"p","eventTime":"2025-06-02T14:00:01Z"}"#)
                 .starts_with("no event name")
@@ -827,8 +911,8 @@ mod tests {
             reason(r#"{"name":"LEFT","participantId":"p","eventTime":"2025-06-02T14:00:01"}"#)
                 .contains("no UTC offset")
         );
-        let no_context = normalize(
-            &item(r#"{"name":"LEFT","participantId":"p","eventTime":"2025-06-02T14:00:01Z"}"#),
+        let no_context = normalized(
+            r#"{"name":"LEFT","participantId":"p","eventTime":"2025-06-02T14:00:01Z"}"#,
             &Flags::default(),
         );
         assert!(no_context.err().unwrap().reason.contains("--stage-arn"));
@@ -836,15 +920,13 @@ mod tests {
 
     #[test]
     fn record_wins_over_page_wins_over_flags() {
-        let mut it = item(
-            r#"{"name":"LEFT","participantId":"p","eventTime":"2025-06-02T14:00:01Z","sessionId":"st-own"}"#,
-        );
-        it.page = Rc::new(PageContext {
+        let page = PageContext {
             stage_arn: Some("arn:page".into()),
             session_id: Some("st-page".into()),
             participant_id: None,
-        });
-        let Record::Event(e) = normalize(&it, &flags()).unwrap().record else {
+        };
+        let json = r#"{"name":"LEFT","participantId":"p","eventTime":"2025-06-02T14:00:01Z","sessionId":"st-own"}"#;
+        let Record::Event(e) = normalized_with(json, page, &flags()).unwrap().record else {
             panic!()
         };
         assert_eq!(
@@ -855,9 +937,7 @@ mod tests {
 
     #[test]
     fn unknown_values_are_counted_and_the_raw_record_kept() {
-        let n = normalize(
-            &item(r#"{"name":"PARTICIPANT_MUTED","participantId":"p","eventTime":"2025-06-02T14:00:01Z","errorCode":"NEW_CODE","muteReason":"x"}"#),
-            &flags(),
+        let n = normalized(r#"{"name":"PARTICIPANT_MUTED","participantId":"p","eventTime":"2025-06-02T14:00:01Z","errorCode":"NEW_CODE","muteReason":"x"}"#, &flags(),
         )
         .unwrap();
         assert_eq!(

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::{
-    context, event_identity, required, Event, EventSource, Fields, Flags, Normalized, Record,
-    Refusal, Unknowns, KNOWN_ERROR_CODES, KNOWN_EVENT_NAMES,
+    context, event_identity, required, Event, EventSource, Field, Fields, Flags, Normalized,
+    Object, Record, Refusal, Unknowns, KNOWN_ERROR_CODES, KNOWN_EVENT_NAMES,
 };
 
 /// An `IVS Participant Recording State Change` event.
@@ -104,12 +104,12 @@ pub(super) fn normalize(envelope: &Fields, flags: &Flags) -> Result<Normalized, 
         "envelope id",
         "the EventBridge event has no id",
     )?;
-    let detail = match envelope.object.get("detail") {
-        Some(Value::Object(detail)) => detail,
+    let detail = match envelope.get("detail") {
+        Some(Field::Json(Value::Object(detail))) => detail,
         _ => return Err("detail: expected an object".into()),
     };
     let detail = Fields {
-        object: detail,
+        object: Object::Map(detail),
         raw: &[],
     };
     let resource = first_resource(envelope)?;
@@ -207,9 +207,9 @@ pub(super) fn normalize(envelope: &Fields, flags: &Flags) -> Result<Normalized, 
 
 /// `resources[0]`: the stage ARN of stage updates and recording events.
 fn first_resource(envelope: &Fields) -> Result<Option<String>, Refusal> {
-    match envelope.object.get("resources") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => match items.first() {
+    match envelope.get("resources") {
+        None | Some(Field::Json(Value::Null)) => Ok(None),
+        Some(Field::Json(Value::Array(items))) => match items.first() {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.is_empty())),
             Some(other) => Err(format!("resources[0]: expected a string, found {other}").into()),
