@@ -920,10 +920,15 @@ impl<R: Read, E, F: FnMut(Piece<'_>) -> Result<(), E>> Reader<'_, R, F> {
     fn key(&mut self) -> Result<String, ScanError> {
         let (start, end) = self.scanner.value()?;
         let bytes = self.scanner.bytes(start, end);
-        serde_json::from_slice::<String>(bytes).map_err(|_| ScanError::Unexpected {
-            byte: bytes.first().copied().unwrap_or(b'?'),
-            at: start,
-        })
+        // A lone surrogate is replaced here as in a value; a record is counted as holding one
+        // when it is parsed whole.
+        match parse_value(bytes) {
+            Ok((Value::String(key), _)) => Ok(key),
+            _ => Err(ScanError::Unexpected {
+                byte: bytes.first().copied().unwrap_or(b'?'),
+                at: start,
+            }),
+        }
     }
 
     /// The records of a response document: the elements of its array (or its one object).
@@ -1280,6 +1285,25 @@ mod tests {
         assert!(replaced);
         assert_eq!(value["a"], "x\u{fffd}y");
         assert_eq!(value["b"], "\u{1f600}");
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_a_key_is_replaced_as_in_a_value() {
+        let mut seen = Vec::new();
+        let outline = read(
+            &br#"{"\ud83d":1,"name":"LEFT"}"#[..],
+            &HashMap::new(),
+            |piece| {
+                if let Piece::Record(item) = piece {
+                    seen.push(format!("{:?}", item.value));
+                }
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(outline.lone_surrogates, 1);
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].contains("\u{fffd}"), "{seen:?}");
     }
 
     #[test]
