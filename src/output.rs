@@ -1,5 +1,5 @@
 //! Output: query results as a table, CSV, JSON or Markdown. Data goes to stdout (or `-o FILE`);
-//! CSV, JSON and Markdown stream row by row, the table waits for all rows to size its columns.
+//! CSV, JSON and Markdown stream row by row; the table is aligned a thousand rows at a time.
 
 use std::io::Write;
 
@@ -9,7 +9,7 @@ use rusqlite::types::ValueRef;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Aligned columns for reading in a terminal
+    /// Aligned columns for reading in a terminal (a thousand rows per aligned group)
     Table,
     /// RFC 4180 CSV with a header row
     Csv,
@@ -103,19 +103,36 @@ fn json(value: &ValueRef<'_>) -> serde_json::Value {
     }
 }
 
+/// Rows per table in the table format: each group of rows is aligned on its own (as psql's
+/// FETCH_COUNT does), because comfy-table keeps every cell it aligns, about 5 KiB a row. Aligning
+/// a whole report of 880,000 rows took 4.7 GB and 24 s, against 22 MiB and 8 s as CSV.
+const TABLE_ROWS: usize = 1_000;
+
 struct TableSink<'w> {
+    columns: Vec<String>,
     table: Table,
+    /// A table was printed already: an empty last group then prints nothing.
+    printed: bool,
     out: &'w mut dyn Write,
+}
+
+fn new_table(columns: &[String]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(columns);
+    table
 }
 
 impl<'w> TableSink<'w> {
     fn new(columns: Vec<String>, out: &'w mut dyn Write) -> Self {
-        let mut table = Table::new();
-        table
-            .load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Disabled)
-            .set_header(columns);
-        TableSink { table, out }
+        TableSink {
+            table: new_table(&columns),
+            columns,
+            printed: false,
+            out,
+        }
     }
 }
 
@@ -130,11 +147,19 @@ impl Sink for TableSink<'_> {
             }
         });
         self.table.add_row(cells);
+        if self.table.row_count() == TABLE_ROWS {
+            let full = std::mem::replace(&mut self.table, new_table(&self.columns));
+            writeln!(self.out, "{full}")?;
+            self.printed = true;
+        }
         Ok(())
     }
 
     fn finish(self: Box<Self>) -> std::io::Result<()> {
-        writeln!(self.out, "{}", self.table)
+        if !self.table.is_empty() || !self.printed {
+            writeln!(self.out, "{}", self.table)?;
+        }
+        self.out.flush()
     }
 }
 
@@ -257,6 +282,32 @@ mod tests {
             vec![ValueRef::Text(b"r"), ValueRef::Real(1.0)],
         ];
         assert_eq!(render(Format::Csv, &rows), "name,n\n\"x,y\",\nr,1.0\n");
+    }
+
+    #[test]
+    fn a_long_table_is_printed_in_groups_each_with_its_header_and_every_row_once() {
+        let numbers: Vec<i64> = (1..=2 * TABLE_ROWS as i64 + 5).collect();
+        let rows: Vec<_> = numbers
+            .iter()
+            .map(|&n| vec![ValueRef::Text(b"r"), ValueRef::Integer(n)])
+            .collect();
+        let out = render(Format::Table, &rows);
+        let headers = out.lines().filter(|l| l.contains(" name ")).count();
+        assert_eq!(headers, 3, "{out}");
+        let shown: Vec<i64> = out
+            .lines()
+            .filter_map(|l| l.trim_matches(['│', ' ']).rsplit(' ').next()?.parse().ok())
+            .collect();
+        assert_eq!(shown, numbers);
+        let exactly_one_group = render(Format::Table, &rows[..TABLE_ROWS]);
+        assert_eq!(
+            exactly_one_group
+                .lines()
+                .filter(|l| l.contains(" name "))
+                .count(),
+            1
+        );
+        assert!(render(Format::Table, &[]).contains(" name "));
     }
 
     #[test]
