@@ -399,6 +399,15 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// How many fields are not among `known`: counted without copying them.
+    fn unknown_count(&self, known: &[&str]) -> usize {
+        let unknown = |key: &str| !known.contains(&key);
+        match self.object {
+            Object::Members(members) => members.iter().filter(|(k, _)| unknown(k)).count(),
+            Object::Map(map) => map.keys().filter(|k| unknown(k)).count(),
+        }
+    }
+
     fn unknown(&self, known: &[&str]) -> Map<String, Value> {
         let unknown = |key: &str| !known.contains(&key);
         match self.object {
@@ -539,7 +548,7 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
     let previous_token = token(fields.get("previousToken"), "previousToken")?;
     let new_token = token(fields.get("newToken"), "newToken")?;
 
-    let unknown_fields = fields.unknown(&EVENT_FIELDS);
+    let unknown_fields = fields.unknown_count(&EVENT_FIELDS);
     let token_unknowns = [&previous_token, &new_token]
         .into_iter()
         .flatten()
@@ -552,9 +561,9 @@ fn event(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalize
                 .as_deref()
                 .is_some_and(|c| !KNOWN_ERROR_CODES.contains(&c)),
         ),
-        fields: unknown_fields.len() + token_unknowns,
+        fields: unknown_fields + token_unknowns,
     };
-    let raw_json = (!unknown_fields.is_empty()).then(|| fields.raw_text());
+    let raw_json = (unknown_fields > 0).then(|| fields.raw_text());
 
     let mut event = Event {
         source: EventSource::Api,
@@ -729,7 +738,7 @@ const SESSION_FIELDS: [&str; 4] = ["sessionId", "startTime", "endTime", "stageAr
 fn session(fields: &Fields, page: &PageContext, flags: &Flags) -> Result<Normalized, Refusal> {
     let (stage_arn, session_id) = stage_and_session(fields, page, flags)?;
     let unknowns = Unknowns {
-        fields: fields.unknown(&SESSION_FIELDS).len(),
+        fields: fields.unknown_count(&SESSION_FIELDS),
         ..Unknowns::default()
     };
     Ok(Normalized {

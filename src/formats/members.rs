@@ -20,7 +20,7 @@ pub enum Member<'a> {
 
 /// A record's members in file order, each key once (the last of repeated keys wins, as in
 /// serde_json's own maps).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Members<'a>(Vec<(Cow<'a, str>, Member<'a>)>);
 
 impl<'a> Members<'a> {
@@ -71,7 +71,8 @@ impl<'de> Visitor<'de> for MembersUntil {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
-        let mut members = Members::default();
+        // An IVS event has five to twelve members: one allocation holds most.
+        let mut members = Members(Vec::with_capacity(map.size_hint().unwrap_or(8)));
         while let Some(Text(key)) = map.next_key()? {
             if (self.0)(&key) {
                 return Err(de::Error::custom("a key that ends the one-pass parse"));

@@ -124,8 +124,8 @@ pub(super) fn normalize(envelope: &Fields, flags: &Flags) -> Result<Normalized, 
 
     match detail_type.as_str() {
         "IVS Stage Update" => {
-            let unknown_fields = envelope.unknown(&ENVELOPE_FIELDS).len()
-                + detail.unknown(&STAGE_UPDATE_FIELDS).len();
+            let unknown_fields = envelope.unknown_count(&ENVELOPE_FIELDS)
+                + detail.unknown_count(&STAGE_UPDATE_FIELDS);
             let name = canonical_name(&event_name);
             if name.is_empty() {
                 return Err("no event name: detail.event_name is missing".into());
