@@ -1663,14 +1663,63 @@ fn fail_on_exits_5_after_writing_and_names_the_rows_that_crossed() {
     }
 }
 
+/// Every canned report chooses its sessions through an index: one session by its id with
+/// `--session`, else by the first event's time; none reads every session (which at ten million
+/// events was most of a `--session` report's time).
+#[test]
+fn every_report_finds_its_sessions_by_an_index() {
+    let s = week();
+    let db = rusqlite::Connection::open(&s.db).unwrap();
+    let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(queries).unwrap() {
+        let path = entry.unwrap().path();
+        let sql = std::fs::read_to_string(&path).unwrap();
+        if !sql.contains(":session") {
+            continue;
+        }
+        let session_required = sql.contains(":session (required)");
+        let cases = [
+            (Some("st-R1"), "sessions_by_id"),
+            (None, "sessions_by_first_event"),
+        ];
+        for (session, index) in &cases[..if session_required { 1 } else { 2 }] {
+            let mut plan = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            for i in 1..=plan.parameter_count() {
+                let value = match plan.parameter_name(i) {
+                    Some(":session") => *session,
+                    Some(":since") => Some("1775000000000000"),
+                    _ => None,
+                };
+                plan.raw_bind_parameter(i, value).unwrap();
+            }
+            let mut rows = plan.raw_query();
+            let mut lines = Vec::new();
+            while let Some(row) = rows.next().unwrap() {
+                lines.push(row.get::<_, String>(3).unwrap());
+            }
+            let shown = format!("{}: {lines:#?}", path.display());
+            assert!(lines.iter().any(|l| l.contains(index)), "{shown}");
+            assert!(
+                !lines
+                    .iter()
+                    .any(|l| l.starts_with("SCAN s") && !l.starts_with("SCAN st")),
+                "{shown}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 10);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Migrations V5 and V6, checked against what the import writes
 // ---------------------------------------------------------------------------------------------
 
 /// Gives a database the shape V6 found: events with 16-byte identities (V6 keeps the first 8)
 /// and every effect spelled out, intervals with row ids (in another order, so that the ordinals
-/// cannot come from it), and V6 and later missing from the history. The views V6 replaces are
-/// stand-ins.
+/// cannot come from it), and V6 and later missing from the history (V8's index dropped with
+/// them). The views V6 replaces are stand-ins.
 fn back_to_v5(db: &rusqlite::Connection) {
     db.execute_batch(
         "CREATE TABLE events_v5 AS
@@ -1699,6 +1748,7 @@ fn back_to_v5(db: &rusqlite::Connection) {
          CREATE VIEW reported_events AS SELECT 1;
          CREATE VIEW session_list AS SELECT 1;
          CREATE VIEW interval_list AS SELECT 1;
+         DROP INDEX sessions_by_id;
          DELETE FROM refinery_schema_history WHERE version >= 6;",
     )
     .unwrap();
@@ -1831,7 +1881,8 @@ fn migrating_to_v7_resets_what_covered_events_kept_from_before_they_were_covered
     db.execute_batch(
         "UPDATE events SET seq = 3, step = 2, effect = NULL, publishing_delta = 1
          WHERE covered = 1;
-         DELETE FROM refinery_schema_history WHERE version = 7;",
+         DROP INDEX sessions_by_id;
+         DELETE FROM refinery_schema_history WHERE version >= 7;",
     )
     .unwrap();
     drop(db);
