@@ -24,20 +24,20 @@ chosen AS (
     -- the events of the sessions not chosen are never read.
     SELECT s.session_key, st.stage_arn,
            max(s.last_event_us, coalesce(s.end_time_us, 0)) AS end_us
-    FROM (
-        -- One session by its id (index sessions_by_id), or else the sessions whose first event
-        -- is in the window (index sessions_by_first_event): an OR of the two reads them all.
+    FROM sessions s
+    JOIN stages st USING (stage_key)
+    WHERE s.session_key IN (
+        -- One session by its id (index sessions_by_id), or else the sessions whose first
+        -- event is in the window (index sessions_by_first_event): an OR of the two, in the
+        -- WHERE clause, would read every session.
         SELECT session_key FROM sessions WHERE session_id = :session
         UNION ALL
         SELECT session_key FROM sessions
         WHERE :session IS NULL
           AND first_event_us >= coalesce(:since, -9223372036854775807)
           AND first_event_us < coalesce(:until, 9223372036854775807)
-    ) AS picked
-    -- CROSS JOIN keeps that order: the sessions picked, then their rows.
-    CROSS JOIN sessions s USING (session_key)
-    JOIN stages st USING (stage_key)
-    WHERE s.first_event_us IS NOT NULL
+    )
+      AND s.first_event_us IS NOT NULL
       AND (:stage IS NULL OR st.stage_arn = :stage)
       AND s.first_event_us >= coalesce(:since, -9223372036854775807)
       AND s.first_event_us < coalesce(:until, 9223372036854775807)
