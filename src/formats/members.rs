@@ -52,7 +52,7 @@ impl<'a> Members<'a> {
 }
 
 /// Parses a top-level object into its members, giving up (with an error) at the first key for
-/// which `stop` says so.
+/// which the function returns true.
 pub struct MembersUntil(pub fn(&str) -> bool);
 
 impl<'de> de::DeserializeSeed<'de> for MembersUntil {
