@@ -110,9 +110,9 @@ const TABLE_ROWS: usize = 1_000;
 
 struct TableSink<'w> {
     columns: Vec<String>,
+    /// The group being filled: printed when the next row would not fit, or at the end (then
+    /// with the header alone when there were no rows at all).
     table: Table,
-    /// A table was printed already: an empty last group then prints nothing.
-    printed: bool,
     out: &'w mut dyn Write,
 }
 
@@ -130,7 +130,6 @@ impl<'w> TableSink<'w> {
         TableSink {
             table: new_table(&columns),
             columns,
-            printed: false,
             out,
         }
     }
@@ -138,6 +137,10 @@ impl<'w> TableSink<'w> {
 
 impl Sink for TableSink<'_> {
     fn row(&mut self, values: &[ValueRef<'_>]) -> std::io::Result<()> {
+        if self.table.row_count() == TABLE_ROWS {
+            let full = std::mem::replace(&mut self.table, new_table(&self.columns));
+            writeln!(self.out, "{full}")?;
+        }
         let cells = values.iter().map(|v| {
             let cell = comfy_table::Cell::new(text(v));
             if matches!(v, ValueRef::Integer(_) | ValueRef::Real(_)) {
@@ -147,18 +150,11 @@ impl Sink for TableSink<'_> {
             }
         });
         self.table.add_row(cells);
-        if self.table.row_count() == TABLE_ROWS {
-            let full = std::mem::replace(&mut self.table, new_table(&self.columns));
-            writeln!(self.out, "{full}")?;
-            self.printed = true;
-        }
         Ok(())
     }
 
     fn finish(self: Box<Self>) -> std::io::Result<()> {
-        if !self.table.is_empty() || !self.printed {
-            writeln!(self.out, "{}", self.table)?;
-        }
+        writeln!(self.out, "{}", self.table)?;
         self.out.flush()
     }
 }
