@@ -338,6 +338,20 @@ impl<'a> Field<'a> {
             other => Field::Json(other),
         }
     }
+
+    fn of_member(member: &'a Member<'_>) -> Self {
+        match member {
+            Member::Text(text) => Field::Text(text),
+            Member::Json(value) => Field::of(value),
+        }
+    }
+
+    fn to_value(self) -> Value {
+        match self {
+            Field::Text(text) => Value::from(text),
+            Field::Json(value) => value.clone(),
+        }
+    }
 }
 
 /// As JSON, the way error messages show a value.
@@ -365,10 +379,7 @@ impl<'a> Fields<'a> {
 
     fn get(&self, key: &str) -> Option<Field<'a>> {
         match self.object {
-            Object::Members(members) => members.get(key).map(|member| match member {
-                Member::Text(text) => Field::Text(text),
-                Member::Json(value) => Field::of(value),
-            }),
+            Object::Members(members) => members.get(key).map(Field::of_member),
             Object::Map(map) => map.get(key).map(Field::of),
         }
     }
@@ -414,13 +425,7 @@ impl<'a> Fields<'a> {
             Object::Members(members) => members
                 .iter()
                 .filter(|(k, _)| unknown(k))
-                .map(|(k, v)| {
-                    let value = match v {
-                        Member::Text(text) => Value::from(text.as_ref()),
-                        Member::Json(value) => value.clone(),
-                    };
-                    (k.to_owned(), value)
-                })
+                .map(|(k, v)| (k.to_owned(), Field::of_member(v).to_value()))
                 .collect(),
             Object::Map(map) => map
                 .iter()
